@@ -1,0 +1,23 @@
+"""nst_helpers: neural style transfer (Gatys et al. 2015) on TensorFlow/Keras, for learning and for use.
+
+Modules by concern: ``images`` (load, resize, preprocess, save), ``weights`` (where
+VGG19's ImageNet weights come from), ``model`` (VGG19 feature extractor), ``losses``,
+``optimise`` (``stylize``), ``display`` (figures), ``cli`` (``python -m nst_helpers``).
+"""
+
+import os as _os
+
+# Keep TensorFlow's C++ start-up chatter out of notebooks; without an NVIDIA driver its
+# "failed call to cuInit" line is noise too, so only fatal messages remain there.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2" if _os.path.exists("/dev/nvidiactl") else "3")
+
+from .errors import ImageError, LayerError, MemoryBudgetError, NSTError, OptionError, WeightsError  # noqa: E402
+from .images import (  # noqa: E402
+    deprocess, list_samples, load_image, load_sample, preprocess, resize_long_side, save_image, to_float_image,
+)
+from .losses import content_loss, gram_matrix, layer_style_loss, style_loss, total_variation_loss  # noqa: E402
+from .model import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, build_extractor, build_vgg19  # noqa: E402
+from .optimise import StyleObjective, StyleResult, stylize  # noqa: E402
+from .weights import WeightsSource, load_vgg19_weights  # noqa: E402
+
+__version__ = "0.1.0"
