@@ -13,11 +13,14 @@ Only NumPy, SciPy and Pillow are used.  Each image is drawn at ``SUPERSAMPLE``
 times its final size and reduced with a Lanczos filter, which gives clean,
 antialiased edges.
 
-* :func:`swirl` -- a "Starry Night"-like oil painting.  Thousands of short,
-  thick, tapered brush strokes are traced along a swirling flow field (the
-  stream function of a wavy current, a few vortices and smooth noise), in four
-  passes from broad to fine.  Each stroke has a dark rim and bristle streaks, and
-  a height map of the paint is lit from the top left to give impasto relief.
+* :func:`swirl` -- a "Starry Night"-like oil painting, the project's default
+  style.  About 8,000 short, thick, tapered brush strokes are traced along a
+  swirling flow field (the stream function of a wavy current, a few large
+  vortices, one small whirl around each star and smooth noise), in four passes
+  from broad to fine.  Each stroke has a dark rim and bristle streaks, and a
+  height map of the paint is lit from the top left to give impasto relief.  It
+  is so textured that at 512 px the PNG would pass 700 KB, so :func:`save_png`
+  writes it slightly smaller (496 x 496).
 * :func:`mosaic` -- a stained-glass window: a few hundred Voronoi cells of
   jewel-toned glass, each with its own shading and mottling, set in thick dark
   lead lines.
@@ -39,7 +42,7 @@ from scipy.spatial import cKDTree
 
 SIZE = 512  # final side length in pixels (all three images are square)
 SUPERSAMPLE = 2  # drawing resolution = SIZE * SUPERSAMPLE, then Lanczos down-sampling
-MAX_BYTES = 700_000  # every PNG must stay below this
+MAX_BYTES = 700_000  # every PNG must stay below this (save_png shrinks in 16 px steps)
 HERE = Path(__file__).resolve().parent
 
 
@@ -69,25 +72,27 @@ def finish(canvas: np.ndarray | Image.Image, size: int = SIZE) -> Image.Image:
 
 def save_png(image: Image.Image, path: Path) -> int:
     """Save ``image`` as an optimised PNG, shrinking it slightly until it is under MAX_BYTES."""
+    full = image
     while True:
         image.save(path, format="PNG", optimize=True)
         nbytes = path.stat().st_size
         if nbytes < MAX_BYTES:
             return nbytes
         w, h = image.size
-        image = image.resize((int(w * 0.92), int(h * 0.92)), Image.Resampling.LANCZOS)
+        image = full.resize((w - 16, round((w - 16) * h / w)), Image.Resampling.LANCZOS)
 
 
 # --------------------------------------------------------------------------------------
 # 1. swirl.png -- a swirling, thickly painted night sky
 # --------------------------------------------------------------------------------------
 SKY_BANDS = [  # cyclic palette for the bands of the swirling sky, dark to light and back
-    (14, 28, 92), (24, 54, 150), (38, 86, 188), (78, 132, 214), (150, 190, 228),
-    (226, 232, 214), (118, 170, 222), (44, 98, 196), (26, 60, 160), (14, 28, 92),
+    (12, 26, 88), (24, 54, 150), (38, 86, 188), (78, 132, 214), (150, 190, 228),
+    (228, 232, 208), (120, 176, 200), (60, 130, 170), (36, 86, 180), (22, 52, 150), (12, 26, 88),
 ]
-HILL_BANDS = [(16, 34, 78), (28, 62, 112), (36, 92, 118), (24, 50, 94), (44, 78, 140), (16, 34, 78)]
+HILL_BANDS = [(10, 24, 58), (22, 48, 96), (30, 80, 100), (14, 34, 72), (40, 66, 124), (10, 24, 58)]
 CYPRESS_BANDS = [(18, 30, 24), (40, 58, 30), (74, 68, 30), (22, 36, 40), (56, 46, 24), (18, 30, 24)]
-STAR_RINGS = [(255, 250, 214), (250, 226, 90), (238, 190, 40), (214, 146, 28), (246, 214, 96)]
+STAR_RINGS = [(255, 250, 210), (255, 232, 100), (248, 204, 40), (232, 156, 22), (204, 118, 20),
+              (244, 200, 60)]  # centre to rim of a star
 
 
 def _swirl_fields(rng: np.random.Generator, n: int):
@@ -98,16 +103,21 @@ def _swirl_fields(rng: np.random.Generator, n: int):
     # Strokes follow its level lines and the colour bands are its level lines too,
     # so the paint swirls *with* the brushwork.
     psi = y - 0.055 * np.sin(2 * np.pi * (1.2 * x + 0.15)) - 0.03 * np.sin(2 * np.pi * (2.7 * x + 0.6))
-    big = [(0.40, 0.40, 0.13, 0.11), (0.60, 0.33, 0.09, -0.07), (0.20, 0.30, 0.07, 0.05)]
-    stars = [(0.10, 0.10, 0.032), (0.30, 0.12, 0.028), (0.52, 0.09, 0.030), (0.68, 0.20, 0.026),
-             (0.93, 0.40, 0.030), (0.75, 0.50, 0.034), (0.47, 0.58, 0.026), (0.12, 0.52, 0.028),
-             (0.30, 0.60, 0.022), (0.90, 0.62, 0.024)]
-    moon = (0.84, 0.13, 0.075)
+    big = [(0.42, 0.40, 0.12, 0.30), (0.62, 0.34, 0.085, -0.20), (0.22, 0.32, 0.07, 0.12)]
+    stars = [(0.09, 0.09, 0.040), (0.31, 0.11, 0.036), (0.55, 0.10, 0.042), (0.70, 0.22, 0.034),
+             (0.93, 0.42, 0.040), (0.77, 0.52, 0.046), (0.47, 0.60, 0.034), (0.10, 0.50, 0.036),
+             (0.33, 0.63, 0.030), (0.92, 0.65, 0.032)]
+    moon = (0.85, 0.14, 0.085)
     for cx, cy, sigma, strength in big:
         psi += strength * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigma ** 2))
-    for cx, cy, r in stars + [moon]:
-        psi -= 0.9 * r * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * (1.8 * r) ** 2))
     psi += 0.010 * smooth_noise(rng, (n, n), n / 14)
+    # Each star and the moon sits in the calm eye of its own whirl: flatten the current
+    # around it, then add a vortex, so strokes circle the light instead of passing by.
+    for cx, cy, r in stars + [moon]:
+        r2 = (x - cx) ** 2 + (y - cy) ** 2
+        calm = np.exp(-r2 / (2 * (1.5 * r) ** 2))
+        psi = psi * (1 - calm) + psi[int(cy * n), int(cx * n)] * calm
+        psi -= 2.5 * r * np.exp(-r2 / (2 * (1.6 * r) ** 2))
     gy, gx = np.gradient(psi)
     vx, vy = gy, -gx  # velocity = curl of the stream function: tangent to its level lines
 
@@ -117,11 +127,13 @@ def _swirl_fields(rng: np.random.Generator, n: int):
     colour *= (0.80 + 0.28 * np.clip(y / 0.7, 0, 1))[..., None]
 
     # Stars and the moon: concentric rings of yellow, white and ochre in a pale halo.
+    lights = np.zeros((n, n))
     for cx, cy, r in stars + [moon]:
         d = np.sqrt((x - cx) ** 2 + (y - cy) ** 2) / r
-        rings = palette_lookup(np.clip(d / 1.25, 0, 0.999) * (len(STAR_RINGS) - 1) / len(STAR_RINGS),
-                               STAR_RINGS + [STAR_RINGS[0]])
+        stops = np.linspace(0, 1.15, len(STAR_RINGS))
+        rings = np.stack([np.interp(d, stops, [c[k] for c in STAR_RINGS]) for k in range(3)], axis=-1)
         w = np.clip(1.35 - d, 0, 1)[..., None]
+        lights = np.maximum(lights, np.clip(2.0 - d, 0, 1))
         halo_w = (0.55 * np.clip(2.6 - d, 0, 1) * (0.5 + 0.5 * np.cos(2.2 * np.pi * d)))[..., None]
         halo = np.array([236.0, 236.0, 190.0]) if r > 0.05 else np.array([200.0, 220.0, 226.0])
         colour = colour * (1 - halo_w * (d[..., None] > 1.0)) + halo * halo_w * (d[..., None] > 1.0)
@@ -133,10 +145,10 @@ def _swirl_fields(rng: np.random.Generator, n: int):
     hpsi = y - 0.05 * np.sin(2 * np.pi * (1.8 * x + 0.1)) + 0.012 * smooth_noise(rng, (n, n), n / 20)
     hcolour = palette_lookup(hpsi * 14, HILL_BANDS)
     hvy, hvx = np.gradient(hpsi)
-    for _ in range(14):
-        wx, wy = rng.uniform(0.3, 0.95), rng.uniform(0.0, 0.08)
-        ly = horizon[0, int(wx * (n - 1))] + 0.03 + wy
-        lamp = np.exp(-(((x - wx) / 0.010) ** 2 + ((y - ly) / 0.007) ** 2))[..., None]
+    for _ in range(16):
+        wx, wy = rng.uniform(0.3, 0.97), rng.uniform(0.0, 0.12)
+        ly = horizon[0, int(wx * (n - 1))] + 0.04 + wy
+        lamp = np.exp(-(((x - wx) / 0.016) ** 2 + ((y - ly) / 0.010) ** 2) ** 2)[..., None]
         hcolour = hcolour * (1 - lamp) + np.array([250.0, 214.0, 70.0]) * lamp
 
     # A flame-shaped cypress rising on the left.
@@ -161,7 +173,7 @@ def _swirl_fields(rng: np.random.Generator, n: int):
     colour = np.where(tree[..., None], tcolour, np.where(hills[..., None], hcolour, colour))
     # Stir in small-scale wobble so no stroke is perfectly regular.
     angle = np.arctan2(vy, vx) + 0.22 * smooth_noise(rng, (n, n), n / 60)
-    return np.cos(angle), np.sin(angle), colour
+    return np.cos(angle), np.sin(angle), colour, lights
 
 
 def _trace(vx, vy, starts, lengths, steps: int) -> np.ndarray:
@@ -180,17 +192,23 @@ def _trace(vx, vy, starts, lengths, steps: int) -> np.ndarray:
     return pts
 
 
-def _paint_strokes(draw_rgb, draw_h, rng, vx, vy, colour, count, width, length,
+def _paint_strokes(draw_rgb, draw_h, rng, vx, vy, colour, sizes, count, width, length,
                    weights=None, brighten=0.0):
-    """One pass of ``count`` tapered brush strokes of about ``width`` x ``length`` pixels."""
+    """One pass of ``count`` tapered brush strokes of about ``width`` x ``length`` pixels.
+
+    ``sizes`` scales the strokes locally (smaller around the stars); ``weights``, if
+    given, is where strokes are more likely to be placed.
+    """
     n = vx.shape[0]
     if weights is None:
         starts = rng.uniform(-0.03 * n, 1.03 * n, size=(count, 2))
     else:
         flat = rng.choice(weights.size, size=count, p=weights.ravel() / weights.sum())
         starts = np.stack([flat % n, flat // n], axis=1) + rng.uniform(0, 1, (count, 2))
-    lengths = length * rng.uniform(0.7, 1.3, count)
-    widths = width * rng.uniform(0.75, 1.25, count)
+    inside = np.clip(starts.astype(int), 0, n - 1)
+    local = sizes[inside[:, 1], inside[:, 0]]
+    lengths = length * local * rng.uniform(0.7, 1.3, count)
+    widths = width * np.sqrt(local) * rng.uniform(0.75, 1.25, count)
     steps = 6
     pts = _trace(vx, vy, starts, lengths, steps)
 
@@ -215,15 +233,15 @@ def _paint_strokes(draw_rgb, draw_h, rng, vx, vy, colour, count, width, length,
     for s in range(count):
         c = np.clip(base[s], 0, 255)
         poly = polygons[s].ravel().tolist()
-        rim = tuple(int(v) for v in c * 0.55)
+        rim = tuple(int(v) for v in c * 0.6)
         draw_rgb.polygon(poly, fill=tuple(int(v) for v in c), outline=rim, width=2)
         draw_h.polygon(poly, fill=int(heights[s]), outline=40, width=2)
         bw = max(1, int(round(widths[s] / 7)))
         for k, off in enumerate(offsets):
             line = (pts[s] + normal[s] * (off * half[s])[:, None])[2:-2].ravel().tolist()
             tone = 1.0 + (0.17 if k % 2 else -0.16) * (1 + 0.4 * rng.standard_normal())
-            draw_rgb.line(line, fill=tuple(int(v) for v in np.clip(c * tone + 6 * (tone - 1) * 40, 0, 255)),
-                          width=bw)
+            streak = np.clip(c * tone + 240 * (tone - 1), 0, 255)  # alternately lighter and darker
+            draw_rgb.line(line, fill=tuple(int(v) for v in streak), width=bw)
             draw_h.line(line, fill=int(np.clip(heights[s] + (55 if k % 2 else -55), 0, 255)), width=bw)
 
 
@@ -231,7 +249,7 @@ def swirl(seed: int = 0, size: int = SIZE) -> Image.Image:
     """A "Starry Night"-like painting of bold brush strokes swirling around stars and a moon."""
     rng = np.random.default_rng([seed, 1])
     n = size * SUPERSAMPLE
-    vx, vy, colour = _swirl_fields(rng, n)
+    vx, vy, colour, lights = _swirl_fields(rng, n)
 
     # Underpainting: the colour field, softened, so any gap between strokes reads as paint.
     under = ndimage.gaussian_filter(colour, (n / 150, n / 150, 0))
@@ -240,16 +258,22 @@ def swirl(seed: int = 0, size: int = SIZE) -> Image.Image:
     draw_rgb, draw_h = ImageDraw.Draw(rgb), ImageDraw.Draw(height)
 
     scale = n / 1024  # stroke sizes below are given for a 1024-pixel canvas
+    # Broad strokes cover everything; finer ones go where the picture has detail
+    # (edges of colour bands, stars), the finest bright dabs onto the lights.
     lum = colour.mean(axis=2)
-    bright = np.clip((lum - 150) / 100, 0, 1) ** 2 + 0.02
+    smooth = ndimage.gaussian_filter(lum, n / 200)
+    detail = np.hypot(*np.gradient(smooth)) * n / 255
+    detail = np.clip(detail / np.percentile(detail, 90), 0, 1) + 0.25
+    bright = np.clip((lum - 150) / 100, 0, 1) ** 2 + 4 * lights ** 2 + 0.02
+    sizes = 1 - 0.5 * lights  # shorter strokes near the lights, so they keep their shape
     passes = [  # (count, width, length, placement weights, brighten)
-        (1500, 30, 105, None, 0.0),
-        (4000, 19, 66, None, 0.0),
-        (6500, 11, 40, None, 0.03),
-        (2500, 8, 28, bright, 0.10),
+        (1300, 40, 124, None, 0.0),
+        (2000, 24, 78, None, 0.0),
+        (3000, 14, 48, detail, 0.03),
+        (1700, 9, 32, bright, 0.10),
     ]
     for count, width, length, weights, brighten in passes:
-        _paint_strokes(draw_rgb, draw_h, rng, vx, vy, colour, count, width * scale,
+        _paint_strokes(draw_rgb, draw_h, rng, vx, vy, colour, sizes, count, width * scale,
                        length * scale, weights, brighten)
 
     # Impasto: light the paint's height map from the top left.
@@ -309,10 +333,11 @@ def mosaic(seed: int = 0, size: int = SIZE, cells: int = 320) -> Image.Image:
     centre = np.array([n * 0.5, n * 0.48])
     r = np.linalg.norm(seeds - centre, axis=1) / n
     ang = np.arctan2(seeds[:, 1] - centre[1], seeds[:, 0] - centre[0])
-    design = np.where(r < 0.14, 7 + (r > 0.08),  # amber/citrine sun
-                      np.where(r < 0.25, (np.floor((ang + np.pi) / (2 * np.pi) * 12) % 2) * 1,  # ruby/garnet ring
-                               np.array([4, 5, 2, 6, 9, 3, 4, 6])[(np.floor((ang + np.pi) / (2 * np.pi) * 8
-                                                                           + 3 * r).astype(int)) % 8]))
+    turn = (ang + np.pi) / (2 * np.pi)  # 0..1 around the centre
+    sun = np.where(r < 0.08, 7, 8)  # amber heart, citrine rim
+    ring = np.floor(turn * 12).astype(int) % 2  # alternating ruby and garnet
+    outer = np.array([4, 5, 2, 6, 9, 3, 4, 6])[np.floor(turn * 8 + 3 * r).astype(int) % 8]  # twisted sectors
+    design = np.where(r < 0.14, sun, np.where(r < 0.25, ring, outer))
     random_pane = rng.random(cells) < 0.28
     choice = np.where(random_pane, rng.integers(0, len(JEWELS), cells), design).astype(int)
     cell_rgb = np.array(JEWELS, dtype=np.float64)[choice] * rng.uniform(0.8, 1.15, (cells, 1))
@@ -370,7 +395,7 @@ def composition(seed: int = 0, size: int = SIZE) -> Image.Image:
 
     # Warm ground: cream to ochre, mottled, with faint horizontal brush drag.
     y, x = np.mgrid[0:n, 0:n] / n
-    ground = np.array([242, 228, 196.0]) * (1 - 0.35 * y[..., None]) + np.array([224, 170, 96.0]) * 0.35 * y[..., None]
+    ground = np.array([248, 220, 162.0]) * (1 - 0.4 * y[..., None]) + np.array([232, 160, 80.0]) * 0.4 * y[..., None]
     ground = ground + 0.25 * np.array([30.0, 20, -10]) * np.sin(2 * np.pi * (x + y))[..., None]
     drag = ndimage.gaussian_filter(rng.standard_normal((n, n)), (1.0 * u, 14 * u))
     drag /= drag.std()
@@ -396,8 +421,7 @@ def composition(seed: int = 0, size: int = SIZE) -> Image.Image:
     add(lambda d: circle(d, 215, 230, 132, fill=VIOLET))
     add(lambda d: circle(d, 195, 210, 80, fill=(60, 30, 110)))
     # Concentric rings (bottom right).
-    for i, (r, col) in enumerate(zip([150, 124, 100, 76, 52, 28],
-                                     [BLUE, YELLOW, RED, GREEN, ORANGE, BLACK])):
+    for r, col in zip([150, 124, 100, 76, 52, 28], [BLUE, YELLOW, RED, GREEN, ORANGE, BLACK]):
         add(lambda d, r=r, col=col: circle(d, 790, 735, r, fill=col))
     # Scattered small circles and a few rings.
     for cx, cy, r, col in [(560, 140, 58, RED), (640, 90, 26, BLUE), (470, 520, 42, YELLOW),
@@ -450,6 +474,11 @@ def composition(seed: int = 0, size: int = SIZE) -> Image.Image:
         d.arc([380 * u, 560 * u, 760 * u, 940 * u], 200, 330, fill=BLACK, width=int(8 * u))
         d.arc([40 * u, 40 * u, 380 * u, 380 * u], 300, 60, fill=RED, width=int(10 * u))
         d.arc([600 * u, 600 * u, 1000 * u, 1000 * u], 120, 200, fill=BLACK, width=int(5 * u))
+        wave = [((220 + 6 * k) * u, (600 + 20 * np.sin(k / 4)) * u) for k in range(50)]  # a wavy line
+        d.line(wave, fill=BLACK, width=int(6 * u), joint="curve")
+        for k in range(5):  # a small grid
+            d.line([(880 * u, (520 + 18 * k) * u), (972 * u, (520 + 18 * k) * u)], fill=BLACK, width=int(3 * u))
+            d.line([((880 + 23 * k) * u, 520 * u), ((880 + 23 * k) * u, 592 * u)], fill=BLACK, width=int(3 * u))
     add(lines)
 
     # Let the ground's texture show through the flat colour, like paint on canvas.
@@ -470,7 +499,9 @@ def main(argv=None) -> None:
         image = make(args.seed)
         path = args.out / f"{name}.png"
         nbytes = save_png(image, path)
-        print(f"{path}: {image.size[0]}x{image.size[1]}, {nbytes / 1000:.0f} kB, "
+        with Image.open(path) as saved:
+            width, height = saved.size
+        print(f"{path}: {width}x{height}, {nbytes / 1000:.0f} kB, "
               f"{time.perf_counter() - start:.1f} s")
 
 

@@ -31,7 +31,7 @@ from .model import CONTENT_LAYERS, STYLE_LAYERS, build_extractor, check_layers, 
 
 DEFAULTS = dict(
     size=384, iterations=100, optimizer="lbfgs", content_weight=1.0, style_weight=10.0,
-    tv_weight=1.0, init="content", pooling="max", seed=0,
+    tv_weight=1.0, init="content", pooling="max", precision="float32", seed=0,
 )
 ADAM_SEED_SETTINGS = dict(learning_rate=0.02, beta_1=0.99, epsilon=0.1)  # the TF tutorial's, for [0, 1] pixels
 INITS = ("content", "style", "noise", "average")
@@ -86,7 +86,7 @@ class StyleObjective:
 
     def __init__(self, content, styles, *, style_blend=None, content_layers=CONTENT_LAYERS,
                  style_layers=STYLE_LAYERS, style_layer_weights=None, content_weight=1.0,
-                 style_weight=10.0, tv_weight=1.0, pooling="max"):
+                 style_weight=10.0, tv_weight=1.0, pooling="max", precision="float32"):
         self.content = to_float_image(content, name="content")
         styles = [to_float_image(s, name="style") for s in (styles if isinstance(styles, (list, tuple)) else [styles])]
         self.content_layers = check_layers(content_layers)
@@ -97,7 +97,7 @@ class StyleObjective:
         for name, value in self.weights.items():
             if not (value >= 0 and math.isfinite(value)):
                 raise OptionError(f"{name}_weight must be a finite number >= 0, got {value}")
-        self.extractor = build_extractor(self.content_layers + self.style_layers, pooling)
+        self.extractor = build_extractor(self.content_layers + self.style_layers, pooling, precision)
         content_features = self.extractor(self.content[None])
         self.content_targets = {name: tf.constant(content_features[name]) for name in self.content_layers}
         self.style_targets = {name: 0.0 for name in self.style_layers}
@@ -255,7 +255,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], iterations=DEFAULTS["itera
             style_weight=DEFAULTS["style_weight"], tv_weight=DEFAULTS["tv_weight"],
             content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, style_layer_weights=None,
             style_weights=None, style_scale=1.0, init=DEFAULTS["init"], pooling=DEFAULTS["pooling"],
-            stages=None, seed=DEFAULTS["seed"], callback=None, frame_every=0, progress=True,
+            precision=DEFAULTS["precision"], stages=None, seed=DEFAULTS["seed"], callback=None, frame_every=0, progress=True,
             optimizer_options=None) -> StyleResult:
     """Paint ``content`` in the style of ``style`` and return a :class:`StyleResult`.
 
@@ -288,7 +288,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], iterations=DEFAULTS["itera
                     content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight,
                     content_layers=list(content_layers), style_layers=list(style_layers),
                     style_weights=style_weights, style_scale=style_scale, init=init if isinstance(init, str) else "image",
-                    pooling=pooling, seed=seed)
+                    pooling=pooling, precision=precision, seed=seed)
     result = StyleResult(image=None, loss=math.inf, weights_source=weights_source(), settings=settings)
     bar = None
     if progress:
@@ -304,7 +304,8 @@ def stylize(content, style, *, size=DEFAULTS["size"], iterations=DEFAULTS["itera
             objective = StyleObjective(content_img, styles, style_blend=style_weights,
                                        content_layers=content_layers, style_layers=style_layers,
                                        style_layer_weights=style_layer_weights, content_weight=content_weight,
-                                       style_weight=style_weight, tv_weight=tv_weight, pooling=pooling)
+                                       style_weight=style_weight, tv_weight=tv_weight, pooling=pooling,
+                                       precision=precision)
             if image is None:
                 start_image = make_init(init, content_img, styles[0], seed)
             else:
