@@ -274,7 +274,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], iterations=DEFAULTS["itera
     if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 32:
         raise OptionError(f"size must be an integer >= 32 (pixels of the long side), got {size!r}")
     stages = list(stages) if stages is not None else auto_stages(int(size))
-    if stages[-1] != size or any(s < 32 for s in stages):
+    if not stages or stages[-1] != size or any(s < 32 for s in stages):
         raise OptionError(f"stages must be sizes >= 32 ending at size={size}, got {stages}")
     budgets = [iterations] * len(stages) if np.ndim(iterations) == 0 else list(iterations)
     if len(budgets) != len(stages) or any(not isinstance(b, (int, np.integer)) or b < 1 for b in budgets):
@@ -331,6 +331,8 @@ def stylize(content, style, *, size=DEFAULTS["size"], iterations=DEFAULTS["itera
             bar.close()
     result.seconds = time.perf_counter() - start
     final_shape = fit_long_side(*content_full.shape[:2], size)
+    if image is None:  # interrupted before the first stage started: nothing better than the content
+        image = content_full
     if image.shape[:2] != final_shape:  # stopped during a coarse stage: upsample what we have
         image = resize(image, *final_shape)
     result.image = np.clip(image, 0.0, 1.0)

@@ -207,6 +207,8 @@ def read_torch_legacy(data: bytes, name: str = "weights file") -> dict[str, np.n
     for name_, ref in obj.items():
         if not isinstance(ref, _TensorRef):
             raise corrupt(f"entry {name_} is not a tensor")
+        if ref.storage.key not in storages:
+            raise corrupt(f"storage {ref.storage.key} of entry {name_} is missing")
         flat = np.frombuffer(storages[ref.storage.key], dtype=ref.storage.dtype)
         # Bounds check before building the strided view.
         last = ref.offset + sum((n - 1) * s for n, s in zip(ref.shape, ref.stride) if n > 0)
@@ -218,7 +220,7 @@ def read_torch_legacy(data: bytes, name: str = "weights file") -> dict[str, np.n
             strides=tuple(s * flat.itemsize for s in ref.stride),
             writeable=False,
         )
-        arrays[str(name_)] = np.array(view)  # own copy, C-contiguous
+        arrays[str(name_)] = np.array(view, order="C")  # own copy, C-contiguous
     return arrays
 
 
