@@ -150,6 +150,7 @@ def test_stylize_lowers_the_loss(objective, content, style, optimizer):
     assert result.loss < 0.8 * start
     assert result.weights_source is not None and result.settings["optimizer"] == optimizer
     assert result.seconds > 0
+    assert result.frames == []  # frame_every=0: no frames
 
 
 @pytest.mark.parametrize("optimizer, options", [("adam", dict(learning_rate=0.3)), ("lbfgs", None)])
@@ -217,7 +218,6 @@ def test_frames_collected_every_n_iterations(content, style):
     assert [i for i, _ in result.frames] == [2, 4]
     for _, frame in result.frames:
         assert frame.shape == content.shape and 0.0 <= frame.min() and frame.max() <= 1.0
-    assert run(content, style, iterations=2).frames == []  # frame_every=0: none
 
 
 def test_coarse_to_fine_stages(content, style):
@@ -246,8 +246,7 @@ def test_multiple_styles_with_style_weights(content, style, style2):
     np.testing.assert_allclose([r["total"] for r in weighted.history], [r["total"] for r in alone.history],
                                rtol=1e-5)
     np.testing.assert_allclose(weighted.image, alone.image, atol=1e-5)
-    mixed = run(content, [style, style2], style_weights=[1.0, 1.0], iterations=3)
-    assert abs(mixed.history[0]["style"] - alone.history[0]["style"]) > 1e-3
+    # (That the blend weights change the targets is checked on StyleObjective above.)
     with pytest.raises(OptionError, match="style_weights"):
         run(content, [style, style2], style_weights=[1.0])
 
