@@ -78,6 +78,14 @@ def cmd_prefetch(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from .doctor import format_report, run_doctor
+
+    report = run_doctor(smoke_seconds=args.smoke_seconds, smoke_size=args.smoke_size)
+    print(format_report(report))
+    return 0 if report["ok"] else 1
+
+
 def cmd_samples(args) -> int:
     for name, sample in SAMPLES.items():
         print(f"{name:12s} {sample.kind:8s} {sample.title}")
@@ -112,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     pf.set_defaults(func=cmd_prefetch)
     sm = sub.add_parser("samples", help="list the bundled sample images")
     sm.set_defaults(func=cmd_samples)
+    dr = sub.add_parser("doctor", help="check this machine before a workshop: versions, GPU, weights, "
+                        "samples, a timed smoke run and the series' run time")
+    dr.add_argument("--smoke-seconds", type=float, default=10.0, help="length of the timed stylisation (0: skip)")
+    dr.add_argument("--smoke-size", type=int, default=256, help="long side of the smoke run in pixels")
+    dr.set_defaults(func=cmd_doctor)
     return parser
 
 
