@@ -2,7 +2,8 @@
 
 Modules by concern: ``images`` (load, resize, preprocess, save), ``weights`` (where
 VGG19's ImageNet weights come from), ``model`` (VGG19 feature extractor), ``losses``,
-``optimise`` (``stylize``), ``display`` (figures), ``cli`` (``python -m nst_helpers``).
+``optimise`` (``stylize``), ``controls`` (colour preservation, style masks), ``memory``
+(peak-memory estimates), ``display`` (figures), ``cli`` (``python -m nst_helpers``).
 """
 
 import os as _os
@@ -18,6 +19,11 @@ from .images import (  # noqa: E402
 from .losses import content_loss, gram_matrix, layer_style_loss, style_loss, total_variation_loss  # noqa: E402
 from .model import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, build_extractor, build_vgg19  # noqa: E402
 from .optimise import StyleObjective, StyleResult, stylize  # noqa: E402
+from .controls import (  # noqa: E402
+    color_stats, match_color, mask_from_color, mask_from_rectangle, rgb_to_yiq, soften_mask, transfer_luminance,
+    yiq_to_rgb,
+)
+from .memory import check_memory, estimate_peak_bytes  # noqa: E402
 from .weights import WeightsSource, load_vgg19_weights  # noqa: E402
 
 __version__ = "0.1.0"

@@ -40,7 +40,9 @@ def cmd_stylize(args) -> int:
         output = Path(args.output)
     else:
         output = _unique_path(Path("outputs") / f"{_label(content)}_{'+'.join(_label(s) for s in styles)}.png")
-    inputs = [Path(p) for p in [content, *styles] if p not in SAMPLES]
+    masks = [None if m.lower() == "rest" else m for m in (args.style_masks or [])] or None
+    args.size = args.size or (args.stages[-1] if args.stages else DEFAULTS["size"])
+    inputs = [Path(p) for p in [content, *styles, *(m for m in masks or [] if m)] if p not in SAMPLES]
     # Check the output before minutes of work, so a typo costs nothing.
     if output.is_dir():
         raise NSTError(f"output path {output} is a folder; give a file name such as {output / 'result.png'}")
@@ -49,13 +51,14 @@ def cmd_stylize(args) -> int:
     if output.exists() and not args.overwrite:
         raise NSTError(f"{output} already exists; choose another -o or add --overwrite")
     print(f"content: {content}   style: {', '.join(styles)}   size: {args.size}px   "
-          f"{args.optimizer} x {args.iterations}", flush=True)
+          f"{args.optimizer} x {' + '.join(map(str, args.iterations))}", flush=True)
     result = stylize(
-        content, styles if len(styles) > 1 else styles[0], size=args.size, iterations=args.iterations,
+        content, styles if len(styles) > 1 else styles[0], size=args.size,
+        iterations=args.iterations[0] if len(args.iterations) == 1 else args.iterations, stages=args.stages,
         optimizer=args.optimizer, content_weight=args.content_weight, style_weight=args.style_weight,
         tv_weight=args.tv_weight, content_layers=args.content_layers, style_layers=args.style_layers,
         style_weights=args.style_weights, style_scale=args.style_scale, init=args.init, pooling=args.pooling,
-        seed=args.seed, progress=not args.quiet,
+        seed=args.seed, progress=not args.quiet, preserve_color=args.preserve_color, style_masks=masks,
     )
     path = save_image(result.image, output, overwrite=args.overwrite, protect=inputs)
     if result.stopped:
@@ -101,14 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--style", dest="style_option", nargs="+", metavar="STYLE", help="style image(s), as an option")
     st.add_argument("-o", "--output", help="output PNG/JPEG (default outputs/CONTENT_STYLE.png, never overwritten)")
     st.add_argument("--overwrite", action="store_true", help="replace an existing output file (never an input)")
-    st.add_argument("--size", type=int, default=DEFAULTS["size"], help="long side of the result in pixels")
-    st.add_argument("--iterations", type=int, default=DEFAULTS["iterations"], help="iterations per stage")
+    st.add_argument("--size", type=int, help=f"long side of the result in pixels (default {DEFAULTS['size']}, "
+                    "or the last of --stages)")
+    st.add_argument("--iterations", type=int, nargs="+", default=[DEFAULTS["iterations"]],
+                    help="iterations per stage (one number, or one per --stages size)")
+    st.add_argument("--stages", type=int, nargs="+", metavar="SIZE",
+                    help="coarse-to-fine sizes ending at --size, e.g. 512 1024 2048 (default: halve while over 512)")
     st.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=DEFAULTS["optimizer"])
     st.add_argument("--content-weight", type=float, default=DEFAULTS["content_weight"])
     st.add_argument("--style-weight", type=float, default=DEFAULTS["style_weight"])
     st.add_argument("--tv-weight", type=float, default=DEFAULTS["tv_weight"])
     st.add_argument("--style-weights", type=float, nargs="+", help="blend weights, one per style image")
     st.add_argument("--style-scale", type=float, default=1.0, help="style image size relative to content")
+    st.add_argument("--preserve-color", choices=("luminance", "match"),
+                    help="keep the content's colours: stylise the luminance only, or match the style's colours first")
+    st.add_argument("--style-masks", nargs="+", metavar="MASK",
+                    help="one mask image per style (white = this style, black = not); 'rest' = where no other mask is")
     st.add_argument("--content-layers", nargs="+", default=list(CONTENT_LAYERS))
     st.add_argument("--style-layers", nargs="+", default=list(STYLE_LAYERS))
     st.add_argument("--init", choices=INITS, default=DEFAULTS["init"])

@@ -28,6 +28,8 @@ from .errors import OptionError
 from .images import fit_long_side, load_image, resize, resize_long_side, to_float_image
 from .losses import gram_matrix, relative_error, total_variation_loss
 from .model import CONTENT_LAYERS, STYLE_LAYERS, build_extractor, check_layers, weights_source
+from .controls import GuidedStyle, prepare_colour, prepare_masks, wrap_callback
+from .memory import check_memory
 
 DEFAULTS = dict(
     size=384, iterations=100, optimizer="lbfgs", content_weight=1.0, style_weight=10.0,
@@ -81,12 +83,15 @@ class StyleObjective:
     """Targets and the compiled loss for one content size.
 
     ``styles`` is a list of ``[0, 1]`` images blended with ``style_blend`` weights
-    (their Gram matrices are averaged with those weights).
+    (their Gram matrices are averaged with those weights).  With ``style_masks`` (one
+    ``(h, w)`` mask per style) each style applies only in its region instead, through
+    masked (guided) Gram matrices (:class:`nst_helpers.controls.GuidedStyle`), and
+    ``style_blend`` multiplies each region's term.
     """
 
     def __init__(self, content, styles, *, style_blend=None, content_layers=CONTENT_LAYERS,
                  style_layers=STYLE_LAYERS, style_layer_weights=None, content_weight=1.0,
-                 style_weight=10.0, tv_weight=1.0, pooling="max", precision="float32"):
+                 style_weight=10.0, tv_weight=1.0, pooling="max", precision="float32", style_masks=None):
         self.content = to_float_image(content, name="content")
         styles = [to_float_image(s, name="style") for s in (styles if isinstance(styles, (list, tuple)) else [styles])]
         self.content_layers = check_layers(content_layers)
@@ -101,11 +106,15 @@ class StyleObjective:
         content_features = self.extractor(self.content[None])
         self.content_targets = {name: tf.constant(content_features[name]) for name in self.content_layers}
         self.style_targets = {name: 0.0 for name in self.style_layers}
+        style_grams = []
         for style, weight in zip(styles, blend.values()):
             features = self.extractor(style[None])
+            style_grams.append({name: gram_matrix(features[name]) for name in self.style_layers})
             for name in self.style_layers:
-                self.style_targets[name] += weight * gram_matrix(features[name])
+                self.style_targets[name] += weight * style_grams[-1][name]
         self.style_targets = {name: tf.constant(g) for name, g in self.style_targets.items()}
+        self.guided = None if style_masks is None else GuidedStyle(
+            style_grams, style_masks, self.style_layers, style_blend, shape=self.content.shape[:2])
         shape = (1, *self.content.shape)
         self.value_and_grad = tf.function(self._value_and_grad, input_signature=[
             tf.TensorSpec(shape, tf.float32)], jit_compile=False)
@@ -115,8 +124,11 @@ class StyleObjective:
         features = self.extractor(image)
         content = tf.add_n([relative_error(features[n], t) for n, t in self.content_targets.items()]) / len(
             self.content_targets)
-        style = tf.add_n([self.style_layer_weights[n] * relative_error(gram_matrix(features[n]), t)
-                          for n, t in self.style_targets.items()])
+        if self.guided is None:
+            style = tf.add_n([self.style_layer_weights[n] * relative_error(gram_matrix(features[n]), t)
+                              for n, t in self.style_targets.items()])
+        else:  # spatial control: masked Gram matrices, one region per style
+            style = self.guided.loss(features, self.style_layer_weights)
         tv = total_variation_loss(image)
         total = self.weights["content"] * content + self.weights["style"] * style + self.weights["tv"] * tv
         return dict(total=total, content=content, style=style, tv=tv)
@@ -256,7 +268,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], iterations=DEFAULTS["itera
             content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, style_layer_weights=None,
             style_weights=None, style_scale=1.0, init=DEFAULTS["init"], pooling=DEFAULTS["pooling"],
             precision=DEFAULTS["precision"], stages=None, seed=DEFAULTS["seed"], callback=None, frame_every=0, progress=True,
-            optimizer_options=None) -> StyleResult:
+            optimizer_options=None, preserve_color=None, style_masks=None) -> StyleResult:
     """Paint ``content`` in the style of ``style`` and return a :class:`StyleResult`.
 
     ``content``/``style``: anything :func:`load_image` accepts (path, sample name,
@@ -268,6 +280,15 @@ def stylize(content, style, *, size=DEFAULTS["size"], iterations=DEFAULTS["itera
     after every iteration; returning True stops the run.  Ctrl-C, a callback stop or
     a non-finite loss end the run early and still return the best image so far
     (``result.stopped`` says why).
+
+    Artist's controls (:mod:`nst_helpers.controls`): ``preserve_color="luminance"``
+    (stylise the luminance only, keep the content's colours) or ``"match"`` (recolour
+    the style to the content's colour statistics first); ``style_masks``: one
+    ``(h, w)`` mask (array or image file) per style, saying where each applies
+    (``None`` as a mask: the rest of the picture; ``None`` as a style: no style in
+    that region).  Before every stage the memory it needs is estimated
+    (:mod:`nst_helpers.memory`); a stage that would not fit raises
+    :class:`~nst_helpers.MemoryBudgetError` before any work.
     """
     if optimizer not in OPTIMIZERS:
         raise OptionError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
@@ -282,13 +303,22 @@ def stylize(content, style, *, size=DEFAULTS["size"], iterations=DEFAULTS["itera
     if not (style_scale > 0):
         raise OptionError(f"style_scale must be > 0, got {style_scale}")
     content_full = load_image(content)
-    style_list = [load_image(s) for s in (style if isinstance(style, (list, tuple)) else [style])]
+    style_list = [None if s is None else load_image(s) for s in (style if isinstance(style, (list, tuple)) else [style])]
+    style_list, masks, style_weights = prepare_masks(style_list, style_masks, content_full.shape[:2], style_weights)
+    content_full, style_list, init, finish = prepare_colour(content_full, style_list, init, preserve_color)
+    if preserve_color == "luminance":
+        callback = wrap_callback(callback, finish)
+    used_layers = [*check_layers(content_layers), *check_layers(style_layers)]
+    memory_options = dict(precision=precision, history_size=(optimizer_options or {}).get("history_size", 10))
+    for stage_size in sorted(set(stages), reverse=True):  # the largest first: fail before any work
+        check_memory(*fit_long_side(*content_full.shape[:2], stage_size), used_layers, optimizer, **memory_options)
     tf.random.set_seed(seed)
     settings = dict(size=size, stages=stages, iterations=budgets, optimizer=optimizer,
                     content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight,
                     content_layers=list(content_layers), style_layers=list(style_layers),
                     style_weights=style_weights, style_scale=style_scale, init=init if isinstance(init, str) else "image",
-                    pooling=pooling, precision=precision, seed=seed)
+                    pooling=pooling, precision=precision, seed=seed, preserve_color=preserve_color,
+                    style_masks=None if masks is None else len(masks))
     result = StyleResult(image=None, loss=math.inf, weights_source=weights_source(), settings=settings)
     bar = None
     if progress:
@@ -301,11 +331,12 @@ def stylize(content, style, *, size=DEFAULTS["size"], iterations=DEFAULTS["itera
         for stage, (stage_size, budget) in enumerate(zip(stages, budgets)):
             content_img = resize_long_side(content_full, stage_size)
             styles = [resize_long_side(s, max(32, round(stage_size * style_scale))) for s in style_list]
+            check_memory(*content_img.shape[:2], used_layers, optimizer, **memory_options)
             objective = StyleObjective(content_img, styles, style_blend=style_weights,
                                        content_layers=content_layers, style_layers=style_layers,
                                        style_layer_weights=style_layer_weights, content_weight=content_weight,
                                        style_weight=style_weight, tv_weight=tv_weight, pooling=pooling,
-                                       precision=precision)
+                                       precision=precision, style_masks=masks)
             if image is None:
                 start_image = make_init(init, content_img, styles[0], seed)
             else:
@@ -335,5 +366,7 @@ def stylize(content, style, *, size=DEFAULTS["size"], iterations=DEFAULTS["itera
         image = content_full
     if image.shape[:2] != final_shape:  # stopped during a coarse stage: upsample what we have
         image = resize(image, *final_shape)
-    result.image = np.clip(image, 0.0, 1.0)
+    result.image = finish(np.clip(image, 0.0, 1.0))
+    if preserve_color == "luminance":
+        result.frames = [(i, finish(frame)) for i, frame in result.frames]
     return result
