@@ -25,6 +25,8 @@ from nst_helpers.images import MIN_SIDE, deprocess, load_image, preprocess, to_f
 # that loops or decodes a bomb takes far longer than this.
 FUZZ = settings(max_examples=200, deadline=3000, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# Pillow warns about the corrupt EXIF blocks the fuzzer makes; only exceptions matter here.
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
 def assert_valid_image(image: np.ndarray) -> None:
