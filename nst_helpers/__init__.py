@@ -25,5 +25,6 @@ from .controls import (  # noqa: E402
 )
 from .memory import check_memory, estimate_peak_bytes  # noqa: E402
 from .weights import WeightsSource, load_vgg19_weights  # noqa: E402
+from . import widgets  # noqa: E402,F401  (nh.widgets.studio(): the interactive studio)
 
 __version__ = "0.1.0"
