@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     import tensorflow as tf
     from nst_helpers.images import fit_long_side
 
-    command = "python benchmarks/highres.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = " ".join(["python benchmarks/highres.py", *(argv if argv is not None else sys.argv[1:])])
     content = nh.load_image(args.content)
     layers = list(nh.CONTENT_LAYERS) + list(nh.STYLE_LAYERS)
     shapes = [fit_long_side(*content.shape[:2], s) for s in args.stages]
@@ -135,7 +135,11 @@ def write_report(path: Path, f: dict) -> None:
         f"- Machine: {f['cpu']} ({f['cores']} cores), {f['memory_gib']} GiB RAM, CPU only, TensorFlow "
         f"{f['tensorflow']}. The machine was shared with other jobs (load average {f['load'][0]:.1f} at the start, "
         f"{f['load'][1]:.1f} at the end, on 2 cores), so times are pessimistic.",
-        f"- Command: `{f['command']}`",
+        f"- Command: `{f['command']}`: `nh.stylize(\"chelsea\", \"swirl\", size={f['stages'][-1]['size']}, "
+        f"stages={[x['size'] for x in f['stages']]}, iterations={[x['iterations'] for x in f['stages']]}, seed=0)`, "
+        "every other setting at `stylize`'s defaults (L-BFGS, float32). The same from the command line: "
+        f"`python -m nst_helpers stylize chelsea swirl --stages {' '.join(str(x['size']) for x in f['stages'])} "
+        f"--iterations {' '.join(str(x['iterations']) for x in f['stages'])} -o picture.jpg`.",
         "",
         f"**Result**: `{rel}`, {f['shape'][1]}x{f['shape'][0]} px, {f['iterations']} L-BFGS iterations in "
         f"**{f['seconds'] / 60:.1f} minutes**, **peak RSS {f['peak_rss'] / GIB:.2f} GiB** "
@@ -152,8 +156,13 @@ def write_report(path: Path, f: dict) -> None:
         per = s["seconds"] / done if done else float("nan")
         lines.append(f"| {i} | {s['shape'][1]} x {s['shape'][0]} | {done} | {s['seconds'] / 60:.1f} min | {per:.1f} s "
                      f"| {s.get('peak_rss_so_far', 0) / GIB:.2f} GiB | {s['estimate'] / GIB:.2f} GiB |")
+    last = f["stages"][-1]
     lines += ["", "Wall time per stage includes building its objective (VGG features of the content and "
-              "style at that size) and L-BFGS's extra function evaluations in line searches."]
+              "style at that size) and L-BFGS's extra function evaluations in line searches. Peak RSS is "
+              "`ru_maxrss` of the process, which only grows, read after each iteration. The measured peak is "
+              f"{100 * (1 - f['peak_rss'] / last['estimate']):.0f}% under `memory.py`'s estimate for the last stage."]
+    if f.get("note"):
+        lines += ["", f["note"]]
     calibration = HERE / "memory_calibration.json"
     if calibration.exists():
         c = json.loads(calibration.read_text())

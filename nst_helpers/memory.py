@@ -49,9 +49,11 @@ from .weights import VGG19_CONV_SHAPES
 GIB = 1024 ** 3
 # Calibrated on the 2-core AMD EPYC, TF 2.20 CPU, float32 (see the module docstring): the fit over
 # L-BFGS and Adam at 256-1024 px gave k = 2.73, B = 0.80 GiB (L-BFGS alone 2.91, Adam alone 2.55);
-# we take the larger k, and SAFETY covers the rest (residuals were under 6%).
+# we take the larger k, and B = 0.9 GiB because a coarse-to-fine run holds ~0.1 GiB more than a fresh
+# one-stage process (its 1024 px stage peaked at 4.28 GiB in benchmarks/highres.py).  SAFETY covers the
+# rest (residuals were under 6%; the 2048 px stage peaked 10% under the estimate).
 ACTIVATION_FACTOR = 2.9
-BASE_BYTES = int(0.8 * GIB)
+BASE_BYTES = int(0.9 * GIB)
 SAFETY = 1.15
 LBFGS_EXTRA_VECTORS = 9
 ADAM_VECTORS = 6
