@@ -134,9 +134,11 @@ def largest_size_that_fits(height: int, width: int, layers, optimizer: str, budg
     def fits(size):
         return estimate_peak_bytes(*fit_long_side(height, width, size), layers, optimizer, **options) <= budget
 
-    low, high = 32, max(height, width)
+    low, high = 32, max(height, width, 32)
     if not fits(low):
         return 0
+    while fits(high) and high < 1 << 17:  # the answer may be larger than the picture: look higher
+        low, high = high, 2 * high
     while low < high:
         middle = (low + high + 1) // 2
         low, high = (middle, high) if fits(middle) else (low, middle - 1)

@@ -319,6 +319,16 @@ def test_memory_budget_error_says_what_is_needed_and_what_to_do(monkeypatch, con
         nh.check_memory(64, 64, ["block1_conv1"])
 
 
+def test_largest_size_that_fits_is_the_largest():
+    layers = list(nh.CONTENT_LAYERS) + list(nh.STYLE_LAYERS)
+    budget = 4 * memory.GIB
+    for height, width in [(300, 451), (1362, 2048), (40, 30)]:  # smaller and larger than the answer
+        size = memory.largest_size_that_fits(height, width, layers, "lbfgs", budget)
+        assert nh.estimate_peak_bytes(*fit_long_side(height, width, size), layers) <= budget
+        assert nh.estimate_peak_bytes(*fit_long_side(height, width, size + 1), layers) > budget
+    assert memory.largest_size_that_fits(300, 451, layers, "lbfgs", 1000) == 0
+
+
 def test_available_memory_without_psutil_reads_proc():
     proc = memory._proc_available()
     if proc is None:
