@@ -53,6 +53,10 @@ def show_result(content, style, result, *, size=4.5, titles=("content", "style",
 
 def show_frames(frames, *, ncols=5, size=2.6):
     """Intermediate images ``[(iteration, image), ...]`` as a grid titled by iteration."""
+    if not frames:
+        from .errors import OptionError
+
+        raise OptionError("no frames to show: run stylize(..., frame_every=N) to collect them")
     return show_images([image for _, image in frames], [f"iteration {i}" for i, _ in frames],
                        ncols=min(ncols, len(frames)), size=size)
 
