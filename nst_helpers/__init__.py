@@ -24,6 +24,7 @@ from .controls import (  # noqa: E402
     yiq_to_rgb,
 )
 from .memory import check_memory, estimate_peak_bytes  # noqa: E402
+from .nst import NST  # noqa: E402
 from .weights import WeightsSource, load_vgg19_weights  # noqa: E402
 from . import widgets  # noqa: E402,F401  (nh.widgets.studio(): the interactive studio)
 

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-export MPLBACKEND=Agg PYTHONHASHSEED=0
+export PYTHONHASHSEED=0
+unset MPLBACKEND  # notebook kernels must use the inline backend their outputs were made with
 .venv/bin/python -m nst_helpers prefetch >/dev/null
 exec .venv/bin/python -m pytest tests notebooks --nbval --sanitize-with notebooks/sanitize.cfg \
   --durations=15 "$@"

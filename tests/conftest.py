@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import os
 
-os.environ["MPLBACKEND"] = "Agg"  # before anything imports matplotlib.pyplot
+import matplotlib  # noqa: E402
+
+# Agg for the tests in this process only: an MPLBACKEND variable would leak into the
+# notebook kernels that nbval starts and make their figure outputs differ.
+matplotlib.use("Agg")
 os.environ.setdefault("NST_OFFLINE", "1")  # never probe or use the network in tests
 
 import numpy as np  # noqa: E402
