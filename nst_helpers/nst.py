@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import keras
 import numpy as np
@@ -196,7 +197,9 @@ class NST:
         Iteration ``i`` is the image after ``i`` Adam steps (0: the content image),
         so ``iterations`` steps give ``iterations + 1`` costs, ``0 ... iterations``.
         With ``step``, the costs of every ``step``-th iteration and of the last one
-        are printed.  Pixels are clipped to [0, 1] after each step.
+        are printed.  Pixels are clipped to [0, 1] after each step.  The step is
+        compiled with ``tf.function``; Ctrl-C ends the run early and still returns the
+        best image so far.
         """
         if not _is_int(iterations):
             raise NSTTypeError("iterations must be an integer")
@@ -222,16 +225,20 @@ class NST:
         compute_grads = tf.function(self.compute_grads)
         generated_image = tf.Variable(self.content_image)
         optimizer = keras.optimizers.Adam(learning_rate=float(lr), beta_1=float(beta1), beta_2=float(beta2))
-        best_cost, best_image = math.inf, self.content_image[0].numpy()
-        for i in range(iterations + 1):
-            grads, J_total, J_content, J_style, J_var = compute_grads(generated_image)
-            cost = float(J_total)
-            if cost < best_cost:
-                best_cost, best_image = cost, generated_image[0].numpy()
-            if step is not None and (i % step == 0 or i == iterations):
-                print(f"Cost at iteration {i}: {J_total.numpy()}, content {J_content.numpy()}, "
-                      f"style {J_style.numpy()}, var {J_var.numpy()}")
-            if i < iterations:
-                optimizer.apply_gradients([(grads, generated_image)])
-                generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
+        best_cost, best_image, i = math.inf, self.content_image[0].numpy(), 0
+        try:
+            for i in range(iterations + 1):
+                grads, J_total, J_content, J_style, J_var = compute_grads(generated_image)
+                cost = float(J_total)
+                if cost < best_cost:
+                    best_cost, best_image = cost, generated_image[0].numpy()
+                if step is not None and (i % step == 0 or i == iterations):
+                    print(f"Cost at iteration {i}: {J_total.numpy()}, content {J_content.numpy()}, "
+                          f"style {J_style.numpy()}, var {J_var.numpy()}")
+                if i < iterations:
+                    optimizer.apply_gradients([(grads, generated_image)])
+                    generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
+        except KeyboardInterrupt:  # Ctrl-C / notebook "stop": keep what we have
+            warnings.warn(f"interrupted at iteration {i}; returning the best image so far", RuntimeWarning,
+                          stacklevel=2)
         return np.clip(best_image, 0.0, 1.0), best_cost

@@ -450,3 +450,18 @@ def test_generate_image_uses_current_weights_and_step_none_prints_nothing(nst, c
     assert image.shape == (384, 512, 3)
     assert cost < start  # one small step against the variation gradient smooths the image
     assert cost == pytest.approx(float(NST.variational_cost(image[None])), rel=1e-5)
+
+
+def test_generate_image_interrupted_returns_the_best_so_far(nst, monkeypatch):
+    """Ctrl-C during a run still returns the best image so far (here the content image) and its cost."""
+    import nst_helpers.nst as nst_module
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nst_module.tf, "clip_by_value", interrupt)  # called right after the first Adam step
+    with pytest.warns(RuntimeWarning, match="interrupted at iteration 0"):
+        image, cost = nst.generate_image(iterations=3)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(image, nst.content_image[0].numpy())
+    assert cost == pytest.approx(float(nst.total_cost(nst.content_image)[0]), rel=1e-6)
