@@ -36,6 +36,11 @@ DEFAULTS = dict(
     tv_weight=1.0, init="content", pooling="max", precision="float32", seed=0,
 )
 ADAM_SEED_SETTINGS = dict(learning_rate=0.02, beta_1=0.99, epsilon=0.1)  # the TF tutorial's, for [0, 1] pixels
+# stylize's Adam: the seed's step size and momentum, but epsilon 1e-8.  Our relative-error
+# loss has gradients around 1e-4 per pixel, far below the seed's epsilon of 0.1, which
+# then shrinks every step ~1000-fold (notebook 06 shows it); 1e-8 lets Adam take its
+# intended ~learning_rate steps.
+ADAM_DEFAULTS = dict(ADAM_SEED_SETTINGS, epsilon=1e-8)
 INITS = ("content", "style", "noise", "average")
 
 
@@ -186,8 +191,8 @@ class _Tracker:
                 raise _Stop("stopped by the callback")
 
 
-def run_adam(objective, init, iterations, tracker, *, learning_rate=ADAM_SEED_SETTINGS["learning_rate"],
-             beta_1=ADAM_SEED_SETTINGS["beta_1"], beta_2=0.999, epsilon=ADAM_SEED_SETTINGS["epsilon"]):
+def run_adam(objective, init, iterations, tracker, *, learning_rate=ADAM_DEFAULTS["learning_rate"],
+             beta_1=ADAM_DEFAULTS["beta_1"], beta_2=0.999, epsilon=ADAM_DEFAULTS["epsilon"]):
     """Adam on the pixels, clipped to ``[0, 1]`` after each step (compiled update)."""
     image = tf.Variable(init[None], dtype=tf.float32)
     m = tf.Variable(tf.zeros_like(image))
