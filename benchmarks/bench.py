@@ -96,10 +96,15 @@ def _time(fn, repeats):
     return float(np.median(samples))
 
 
+def reference_seconds(content, style, repeats):
+    """Median seconds of one eager iteration of the reference (after two warm-up iterations)."""
+    _, seconds = run_reference(content, style, iterations=2 + repeats)
+    return float(np.median(seconds[2:]))
+
+
 def step_seconds(content, style, repeats):
     """Median seconds of one iteration: reference (eager), compiled float32, compiled bfloat16."""
-    _, reference = run_reference(content, style, iterations=2 + repeats)
-    figures = {"reference_eager": float(np.median(reference[2:]))}
+    figures = {"reference_eager": reference_seconds(content, style, repeats)}
     image = tf.constant(content[None])
     for precision in ("float32", "bfloat16"):
         objective = StyleObjective(content, style, precision=precision)
@@ -154,7 +159,7 @@ def plot(report, path):
     runs = report["time_to_quality"]
     fig, axes = plt.subplots(len(runs), 2, figsize=(12, 3.2 * len(runs)), squeeze=False)
     for row, (key, run) in enumerate(runs.items()):
-        ref_seconds = report["speed"][key.split("@")[1]]["reference_eager"]
+        ref_seconds = run["reference"]["eager_seconds_per_iteration"]
         for col, error in enumerate(("content_error", "style_error")):
             ax = axes[row, col]
             trace = run["reference"]["trace"]
@@ -205,7 +210,9 @@ def main():
               f"{figures['reference_eager']:.3f} s/it | compiled f32 {figures['compiled_float32']:.3f} s/it "
               f"({figures['compiled_float32_gflops']:.0f} GFLOP/s, "
               f"{figures['compiled_float32_gflops'] / report['matmul_peak_gflops']['float32']:.0%} of peak) | "
-              f"bf16 {figures['compiled_bfloat16']:.3f} s/it | speed-up vs reference "
+              f"bf16 {figures['compiled_bfloat16']:.3f} s/it ({figures['compiled_bfloat16_gflops']:.0f} GFLOP/s, "
+              f"{figures['compiled_bfloat16_gflops'] / report['matmul_peak_gflops']['bfloat16']:.0%} of bf16 peak) | "
+              f"bf16 vs f32 {figures['compiled_float32'] / figures['compiled_bfloat16']:.2f}x | speed-up vs reference "
               f"{figures['reference_eager'] / figures['compiled_float32']:.2f}x f32, "
               f"{figures['reference_eager'] / figures['compiled_bfloat16']:.2f}x bf16", flush=True)
 
@@ -220,7 +227,12 @@ def main():
                 run = time_to_quality(content_name, style_name, size, variants, args.max_iterations)
                 key = f"{pair}@{size}"
                 report["time_to_quality"][key] = run
-                reference_wall = 1000 * report["speed"][str(size)]["reference_eager"]
+                # the reference's wall time on *this* pair (a square picture has more pixels)
+                per_iteration = (report["speed"][str(size)]["reference_eager"] if pair == args.pairs[0] else
+                                 reference_seconds(nh.load_sample(content_name, size),
+                                                   nh.load_sample(style_name, size), args.repeats))
+                run["reference"]["eager_seconds_per_iteration"] = per_iteration
+                reference_wall = run["reference"]["wall_seconds"] = 1000 * per_iteration
                 for label, variant in run.items():
                     if label == "reference":
                         continue

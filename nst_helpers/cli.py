@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .errors import NSTError
-from .images import DEFAULT_CONTENT, DEFAULT_STYLE, SAMPLES, list_samples
+from .images import DEFAULT_CONTENT, DEFAULT_STYLE, SAMPLES
 from .model import CONTENT_LAYERS, STYLE_LAYERS
 from .optimise import DEFAULTS, INITS, OPTIMIZERS
 
