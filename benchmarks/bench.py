@@ -140,11 +140,17 @@ def time_to_quality(content_name, style_name, size, variants, max_iterations):
 
 
 def peak_rss_mib(size, iterations, options):
-    """Peak RSS of a fresh process that runs stylize at ``size`` (includes TensorFlow itself)."""
+    """Peak RSS of a fresh process that runs stylize at ``size`` (includes TensorFlow itself).
+
+    Read from ``VmHWM`` in ``/proc/self/status``, not ``ru_maxrss``: Linux carries a
+    process's ``ru_maxrss`` across fork and exec, so a child of this (large) benchmark
+    process would report at least the parent's size.
+    """
     code = (
-        "import resource, json, nst_helpers as nh\n"
+        "import nst_helpers as nh\n"
         f"nh.stylize('chelsea', 'swirl', size={size}, iterations={iterations}, progress=False, **{options!r})\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "hwm = [line for line in open('/proc/self/status') if line.startswith('VmHWM:')][0]\n"
+        "print(int(hwm.split()[1]) / 1024)\n"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(output.stdout.strip().splitlines()[-1])
