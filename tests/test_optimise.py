@@ -312,7 +312,6 @@ def test_bad_layer_names_raise_layer_error(content, style):
         run(content, style, content_layers=["block4_conv9"])
 
 
-
 def test_adam_defaults_move_the_image():
     """stylize's Adam uses epsilon 1e-8; with the seed's 0.1 the small gradients of our
     relative-error loss at 256 px (~1e-4 per pixel) barely move the image."""
