@@ -1,11 +1,12 @@
 """Generate the project's own style images: ``swirl.png``, ``mosaic.png``, ``composition.png``.
 
-This script is how the three generated style references in ``images/`` are made.
+This script is how the three generated style references bundled with the package
+(in ``nst_helpers/samples/``, shipped as package data) are made.
 They exist so that the project ships style images with no licensing questions
 at all (they are CC0; see ``images/CREDITS.md``).  Every image is procedural and
 seeded, so running the script twice gives byte-identical PNG files::
 
-    python images/generate_styles.py            # writes the three PNGs next to this file
+    python images/generate_styles.py            # writes the three PNGs into nst_helpers/samples/
     python images/generate_styles.py --seed 3   # a different variation
     python images/generate_styles.py --out /tmp/styles
 
@@ -44,6 +45,7 @@ SIZE = 512  # final side length in pixels (all three images are square)
 SUPERSAMPLE = 2  # drawing resolution = SIZE * SUPERSAMPLE, then Lanczos down-sampling
 MAX_BYTES = 700_000  # every PNG must stay below this (save_png shrinks in 16 px steps)
 HERE = Path(__file__).resolve().parent
+SAMPLES_DIR = HERE.parent / "nst_helpers" / "samples"  # the package's bundled samples
 
 
 # --------------------------------------------------------------------------------------
@@ -491,7 +493,8 @@ def composition(seed: int = 0, size: int = SIZE) -> Image.Image:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0: the shipped images)")
-    parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: this images/ folder)")
+    parser.add_argument("--out", type=Path, default=SAMPLES_DIR,
+                        help="output folder (default: nst_helpers/samples/, the package's bundled samples)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, make in [("swirl", swirl), ("mosaic", mosaic), ("composition", composition)]:

@@ -25,7 +25,18 @@ from .controls import (  # noqa: E402
 )
 from .memory import check_memory, estimate_peak_bytes  # noqa: E402
 from .nst import NST  # noqa: E402
+from .own_images import load_own  # noqa: E402
 from .weights import WeightsSource, load_vgg19_weights  # noqa: E402
-from . import widgets  # noqa: E402,F401  (nh.widgets.studio(): the interactive studio)
 
 __version__ = "0.1.0"
+
+_LAZY_MODULES = ("display", "widgets", "cli", "doctor")  # matplotlib, ipywidgets: loaded on first use
+
+
+def __getattr__(name):
+    """``nh.display`` and ``nh.widgets`` without importing matplotlib or ipywidgets up front."""
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

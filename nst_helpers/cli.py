@@ -90,8 +90,19 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_samples(args) -> int:
+    from .images import sample_path
+
+    errors = []
     for name, sample in SAMPLES.items():
-        print(f"{name:12s} {sample.kind:8s} {sample.title}")
+        try:
+            where = str(sample_path(name))
+        except NSTError as error:
+            where = "(missing)"
+            errors.append(error)
+        print(f"{name:12s} {sample.kind:8s} {sample.title:35s} {where}")
+    if errors:  # the first message says what is wrong and how to fix it
+        print(f"error: {len(errors)} of {len(SAMPLES)} sample images missing; {errors[0]}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -129,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.set_defaults(func=cmd_stylize)
     pf = sub.add_parser("prefetch", help="cache the VGG19 weights and check the sample images (offline classroom)")
     pf.set_defaults(func=cmd_prefetch)
-    sm = sub.add_parser("samples", help="list the bundled sample images")
+    sm = sub.add_parser("samples", help="list the bundled sample images and where their files are")
     sm.set_defaults(func=cmd_samples)
     dr = sub.add_parser("doctor", help="check this machine before a workshop: versions, GPU, weights, "
                         "samples, a timed smoke run and the series' run time")

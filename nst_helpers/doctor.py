@@ -10,8 +10,8 @@ It reports, in under half a minute:
 * whether every bundled sample image is present;
 * a short timed stylisation (the "smoke run", about ``smoke_seconds`` long), giving the
   seconds per iteration on this machine;
-* an estimate of how long the notebook series takes here, from that measurement and the
-  workload table :data:`SERIES_WORKLOAD`.
+* an estimate of how long the notebook series takes here: the run times measured by
+  ``scripts/execute_notebooks.py`` (``run_times.json``), scaled by that measurement.
 
 Something essential missing (a package, the weights, a sample image, a smoke run that
 fails) makes ``report["ok"]`` False and the command exit with status 1.
@@ -20,38 +20,22 @@ fails) makes ``report["ok"]`` False and the command exit with status 1.
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import os
 import platform
+import re
 import sys
 import time
+from pathlib import Path
 
-# --------------------------------------------------------------------------------------
-# The series' workload, in one place.  Update it when a notebook's defaults change.
-#
-# Unit: "iterations at 256px-equivalent" = loss-and-gradient evaluations of VGG19 (the
-# default layers) on an image whose long side is 256 px.  The cost of an evaluation grows
-# with the pixel count, so an iteration at long side s counts (s / 256) ** 2: 100 Adam
-# iterations at 128 px are 25, at 512 px 400.  An L-BFGS iteration counts about 1.2
-# (its line search sometimes evaluates twice).  Pure forward passes (feature maps) count
-# 1/3 each.  ``runs`` is the number of separate optimisations (each pays a set-up: building
-# the extractor, computing targets, compiling the step), which the smoke run also measures.
-# --------------------------------------------------------------------------------------
-SERIES_WORKLOAD: dict[str, dict[str, float]] = {
-    "01_quickstart": dict(iterations_256=110, runs=3),
-    "02_images_and_preprocessing": dict(iterations_256=0, runs=0),
-    "03_the_model": dict(iterations_256=10, runs=0),
-    "04_content_representation": dict(iterations_256=300, runs=5),
-    "05_style_representation": dict(iterations_256=300, runs=5),
-    "06_optimisation_loop": dict(iterations_256=450, runs=6),
-    "07_experiments": dict(iterations_256=600, runs=16),
-    "08_artists_controls": dict(iterations_256=450, runs=10),
-    "09_high_resolution": dict(iterations_256=500, runs=4),
-    "10_studio": dict(iterations_256=60, runs=2),
-    "11_nst_class": dict(iterations_256=150, runs=2),
-}
+# The series' run times, in one place: ``run_times.json`` beside this file, written by
+# scripts/execute_notebooks.py from each notebook's measured execution (the same figures
+# the notebook headers state), with the seconds per iteration of the smoke run below on
+# the machine that measured them.  The estimate for another machine scales each
+# notebook's time by the ratio of the two smoke runs.
+RUN_TIMES_PATH = Path(__file__).with_name("run_times.json")
 SERIES_BUDGET_MINUTES = 40  # CONTRIBUTING.md: the series in at most 40 minutes on a 2-core CPU
-NOTEBOOK_START_SECONDS = 8.0  # kernel start, imports and weights, per notebook (typical 2-core laptop)
 SMOKE_SIZE = 256  # long side of the smoke run: the workload table's unit, so no scaling is needed
 SMOKE_PAIR = ("chelsea", "swirl")
 REQUIRED_MODULES = ("numpy", "scipy", "tensorflow", "keras", "PIL", "matplotlib", "tqdm", "h5py")
@@ -59,13 +43,73 @@ OPTIONAL_MODULES = {"ipywidgets": "the studio notebook (10) needs it", "ipykerne
                     "nbval": "only the test suite needs it"}
 
 
-def estimate_series_seconds(seconds_per_iteration_256: float, setup_seconds: float,
-                            workload: dict | None = None, start_seconds: float = NOTEBOOK_START_SECONDS) -> float:
-    """Seconds the notebook series takes: iterations x cost + runs x set-up + a start-up per notebook."""
-    workload = SERIES_WORKLOAD if workload is None else workload
-    iterations = sum(item["iterations_256"] for item in workload.values())
-    runs = sum(item["runs"] for item in workload.values())
-    return iterations * seconds_per_iteration_256 + runs * setup_seconds + len(workload) * start_seconds
+def load_run_times(path: Path | None = None) -> dict:
+    """The measured table: ``{"notebooks": {name: {seconds, cpu, date}}, "machines": {cpu: {...}}}``."""
+    return json.loads(Path(path or RUN_TIMES_PATH).read_text())
+
+
+def estimate_series_seconds(seconds_per_iteration_256: float, table: dict | None = None) -> float:
+    """Seconds the series takes on a machine whose smoke run costs ``seconds_per_iteration_256``.
+
+    Each notebook's measured time, scaled by this machine's smoke cost over the smoke cost
+    of the machine that measured it.
+    """
+    table = load_run_times() if table is None else table
+    total = 0.0
+    for name, row in table["notebooks"].items():
+        reference = table["machines"][row["cpu"]]["smoke_seconds_per_iteration_256"]
+        total += row["seconds"] * seconds_per_iteration_256 / reference
+    return total
+
+
+def cpu_description() -> str:
+    """'2-core AMD EPYC with AVX-512': what a published time needs to name (lscpu's model, the ISA)."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    isa = "AVX-512" if "avx512f" in flags else "AVX2 (no AVX-512)" if "avx2" in flags else None
+    forced = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    if forced and isa:
+        isa += f", oneDNN limited to {forced}"
+    return f"{os.cpu_count()}-core {model}" + (f" with {isa}" if isa else "")
+
+
+# oneDNN's code path one instruction set lower (ONEDNN_MAX_CPU_ISA): another CPU kind's path.
+LOWER_ISA = {"AVX-512": "AVX2", "AVX2": "AVX"}
+
+
+def effective_isa(description: str) -> str | None:
+    """The instruction set oneDNN uses on the CPU :func:`cpu_description` described."""
+    limited = re.search(r"oneDNN limited to (\w+)", description)
+    if limited:
+        return {"AVX512_CORE": "AVX-512"}.get(limited.group(1).upper(), limited.group(1).upper())
+    return "AVX-512" if "with AVX-512" in description else "AVX2" if "with AVX2" in description else None
+
+
+def other_cpu_isa(table: dict | None = None) -> str:
+    """The ``ONEDNN_MAX_CPU_ISA`` that makes this machine compute as a CPU of another kind.
+
+    Strict nbval must not depend on the CPU the committed outputs were made on.  On a
+    machine whose code path is the one that made them, the test suite takes the path one
+    instruction set lower (AVX2 on an AVX-512 machine, AVX on an AVX2-only one); on any
+    other machine it already is another kind, and this returns ``""`` (no limit).
+    """
+    table = load_run_times() if table is None else table
+    made_with = {effective_isa(row["cpu"]) for row in table["notebooks"].values()}
+    here = effective_isa(cpu_description())
+    return LOWER_ISA.get(here, "") if here in made_with else ""
+
+
+def smoke_seconds_per_iteration(smoke_seconds: float = 10) -> float:
+    """Seconds per Adam iteration at 256 px on this machine: the unit the estimate scales by."""
+    return _smoke_run(smoke_seconds, SMOKE_SIZE, True)["seconds_per_iteration_256"]
 
 
 def _version(module_name: str):
@@ -177,7 +221,7 @@ def run_doctor(smoke_seconds: float = 10, *, smoke_size: int = SMOKE_SIZE) -> di
     from . import images
     from .images import SAMPLES
 
-    report["samples_dir"] = str(images.IMAGES_DIR)
+    report["samples_dir"] = str(images.samples_dir())
     missing = []
     for name in SAMPLES:
         try:
@@ -186,8 +230,15 @@ def run_doctor(smoke_seconds: float = 10, *, smoke_size: int = SMOKE_SIZE) -> di
             report["samples"][name] = None
             missing.append(f"{name} ({SAMPLES[name].filename})")
     if missing:
-        problems.append(f"sample image(s) missing from {images.IMAGES_DIR}: {', '.join(missing)}. Re-clone the "
-                        "repository (or run python images/generate_styles.py for the generated styles).")
+        if images.SAMPLES_OVERRIDE_DIR is not None:
+            where = f"{images.samples_dir()} ({images.SAMPLES_ENV})"
+            fix = (f"Copy them there, or unset {images.SAMPLES_ENV} to use the copies inside the package "
+                   "(python images/generate_styles.py --out DIR makes the generated styles).")
+        else:
+            where = f"the installed package ({images.samples_dir()})"
+            fix = (f"{images.REINSTALL_HINT} (In a clone, python images/generate_styles.py regenerates the "
+                   "generated styles.)")
+        problems.append(f"sample image(s) missing from {where}: {', '.join(missing)}. {fix}")
 
     if smoke_seconds and smoke_seconds > 0 and report["weights"] is not None:
         try:
@@ -198,11 +249,13 @@ def run_doctor(smoke_seconds: float = 10, *, smoke_size: int = SMOKE_SIZE) -> di
             if not smoke["improved"]:
                 problems.append(f"the smoke stylisation did not reduce the loss ({smoke['first_loss']:.4g} -> "
                                 f"{smoke['last_loss']:.4g}): TensorFlow or the weights are broken here.")
-            seconds = estimate_series_seconds(smoke["seconds_per_iteration_256"], smoke["setup_seconds"])
-            iterations = sum(item["iterations_256"] for item in SERIES_WORKLOAD.values())
-            runs = sum(item["runs"] for item in SERIES_WORKLOAD.values())
-            report["series"] = dict(minutes=seconds / 60, notebooks=len(SERIES_WORKLOAD), iterations_256=iterations,
-                                    runs=runs, budget_minutes=SERIES_BUDGET_MINUTES)
+            table = load_run_times()
+            seconds = estimate_series_seconds(smoke["seconds_per_iteration_256"], table)
+            measured = sorted({(row["cpu"], row["date"]) for row in table["notebooks"].values()})
+            report["series"] = dict(minutes=seconds / 60, notebooks=len(table["notebooks"]),
+                                    measured_minutes=sum(r["seconds"] for r in table["notebooks"].values()) / 60,
+                                    measured_on="; ".join(f"{cpu}, {date}" for cpu, date in measured),
+                                    budget_minutes=SERIES_BUDGET_MINUTES)
             if seconds / 60 > SERIES_BUDGET_MINUTES:
                 notes.append(f"the series would take about {seconds / 60:.0f} min here (budget "
                              f"{SERIES_BUDGET_MINUTES} min): close other programs, or lower size/iterations in "
@@ -241,8 +294,8 @@ def format_report(report: dict) -> str:
     series = report["series"]
     if series:
         lines.append(f"  series       about {series['minutes']:.0f} min for the {series['notebooks']} notebooks on this "
-                     f"machine ({series['iterations_256']} iterations at 256 px, {series['runs']} runs; budget "
-                     f"{series['budget_minutes']} min on a 2-core CPU)")
+                     f"machine (measured: {series['measured_minutes']:.0f} min on a {series['measured_on']}; "
+                     f"budget {series['budget_minutes']} min on a 2-core CPU)")
     lines.append("")
     for note in report["warnings"]:
         lines.append(f"note: {note}")

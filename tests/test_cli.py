@@ -52,7 +52,7 @@ def fake_stylize(monkeypatch):
 def photo(tmp_path):
     """A copy of a bundled photo outside the repository, usable as an input path."""
     path = tmp_path / "in.png"
-    shutil.copy(images.IMAGES_DIR / SAMPLES["chelsea"].filename, path)
+    shutil.copy(images.sample_path("chelsea"), path)
     return path
 
 
@@ -162,7 +162,17 @@ def test_samples_command(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(SAMPLES)
     for name, sample in SAMPLES.items():
-        assert any(line.split()[:2] == [name, sample.kind] for line in lines), name
+        assert any(line.split()[:2] == [name, sample.kind] and line.split()[-1] == str(images.sample_path(name))
+                   for line in lines), name
+
+
+def test_samples_command_reports_missing_files(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(images, "SAMPLES_OVERRIDE_DIR", tmp_path)  # an empty samples folder
+    assert cli.main(["samples"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.count("(missing)") == len(SAMPLES)
+    assert f"{len(SAMPLES)} of {len(SAMPLES)} sample images missing" in captured.err
+    assert "NST_IMAGES_DIR" in captured.err
 
 
 def test_prefetch_command(capsys, needs_weights):
@@ -175,7 +185,7 @@ def test_prefetch_command(capsys, needs_weights):
 
 
 def test_prefetch_reports_a_missing_sample(tmp_path, capsys, monkeypatch, needs_weights):
-    monkeypatch.setattr(images, "IMAGES_DIR", tmp_path)  # an empty images folder
+    monkeypatch.setattr(images, "SAMPLES_OVERRIDE_DIR", tmp_path)  # an empty samples folder
     assert cli.main(["prefetch"]) == 2
     err = capsys.readouterr().err
     assert "is missing" in err and "Traceback" not in err

