@@ -126,3 +126,12 @@ def test_every_cell_runs_and_nothing_waits_for_a_person(path):
             flags = re.findall(r"^(MY_PHOTO|MY_PAINTING|DOWNLOAD_\w+) = (.*?)\s*(?:#|$)", source, re.MULTILINE)
             assert flags and all(value in ("None", "False") for _, value in flags), (
                 f"{path.name}: a cell that uploads or downloads must be behind a flag that is off: {source[:120]}")
+
+
+def test_every_picture_the_readme_shows_exists():
+    root = NOTEBOOKS[0].parent.parent
+    readme = (root / "README.md").read_text()
+    local = [src for src in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", readme) if not src.startswith("https://")]
+    assert local, "the README shows no pictures?"
+    missing = [src for src in local if not (root / src).is_file()]
+    assert not missing, f"the README shows pictures that do not exist: {missing}"
