@@ -18,7 +18,8 @@ from .images import (  # noqa: E402
 )
 from .losses import content_loss, gram_matrix, layer_style_loss, style_loss, total_variation_loss  # noqa: E402
 from .model import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, build_extractor, build_vgg19  # noqa: E402
-from .optimise import StyleObjective, StyleResult, stylize  # noqa: E402
+from .optimise import StopReason, StyleObjective, StyleResult, stylize  # noqa: E402
+from .settings import StyleSettings  # noqa: E402
 from .controls import (  # noqa: E402
     color_stats, match_color, mask_from_color, mask_from_rectangle, rgb_to_yiq, soften_mask, transfer_luminance,
     yiq_to_rgb,

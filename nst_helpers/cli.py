@@ -1,29 +1,110 @@
 """Command line: ``python -m nst_helpers {stylize,prefetch,samples,doctor}``.
 
-A thin client of the library: every option maps to an argument of
-:func:`nst_helpers.stylize`.
+A thin client of the library: the ``stylize`` flags are generated from the fields of
+:class:`nst_helpers.settings.StyleSettings` (same names, ``_`` written ``-``; defaults and
+choices read from there), and :func:`command_line` writes the line for a set of options.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import shlex
 import sys
 from pathlib import Path
 
-from .errors import NSTError
+from .errors import NSTError, OptionError
+from .files import check_output_path, unique_path
 from .images import DEFAULT_CONTENT, DEFAULT_STYLE, SAMPLES
-from .model import CONTENT_LAYERS, STYLE_LAYERS
-from .optimise import DEFAULTS, INITS, OPTIMIZERS
+from .settings import StyleSettings
 
 
-def _unique_path(path: Path) -> Path:
-    if not path.exists():
-        return path
-    for index in range(1, 10_000):
-        candidate = path.with_name(f"{path.stem}_{index}{path.suffix}")
-        if not candidate.exists():
-            return candidate
-    raise NSTError(f"too many files named like {path}; pass -o")
+def flag(name: str) -> str:
+    """The command-line flag of a :class:`StyleSettings` field: ``style_layer_weights`` -> ``--style-layer-weights``."""
+    return "--" + name.replace("_", "-")
+
+
+def _key_value(text: str):
+    """``KEY=VALUE`` of --optimizer-options; the value an int, a float or else the text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    for convert in (int, float):
+        try:
+            return key, convert(value)
+        except ValueError:
+            pass
+    return key, value
+
+
+def add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`StyleSettings` field, its help, choices and default read from the field.
+
+    Flags left out are absent from the parsed namespace, so stylize applies the
+    settings' own defaults.
+    """
+    for field in dataclasses.fields(StyleSettings):
+        meta = field.metadata
+        options = dict(dest=field.name, default=argparse.SUPPRESS, help=meta["help"])
+        default = field.default
+        if default is not None:
+            shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else default
+            options["help"] += f" (default {shown})" if field.name != "size" else ""
+        for key in ("choices", "nargs", "metavar"):
+            if meta[key] is not None:
+                options[key] = meta[key]
+        if field.name == "optimizer_options":
+            options["type"] = _key_value
+        elif meta["cli_type"] is not None:
+            options["type"] = meta["cli_type"]
+        parser.add_argument(flag(field.name), **options)
+
+
+def settings_options(args) -> dict:
+    """The stylize options given on the command line (a dict of StyleSettings fields)."""
+    options = {f.name: getattr(args, f.name) for f in dataclasses.fields(StyleSettings) if hasattr(args, f.name)}
+    if "iterations" in options and len(options["iterations"]) == 1:
+        options["iterations"] = options["iterations"][0]
+    if "size" not in options and "stages" in options:
+        options["size"] = options["stages"][-1]
+    if "style_masks" in options:
+        options["style_masks"] = [None if m.lower() == "rest" else m for m in options["style_masks"]]
+    if "optimizer_options" in options:
+        options["optimizer_options"] = dict(options["optimizer_options"])
+    return options
+
+
+def command_line(content, style, **options) -> str:
+    """The ``python -m nst_helpers stylize ...`` line that runs ``stylize(content, style, **options)``.
+
+    ``content`` and ``style`` (or a list of styles) must be file paths or sample names;
+    options at their default are left out.  Raises :class:`OptionError` for an option
+    the command line cannot express (an image array as ``init`` or a mask).
+    """
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    words = ["python", "-m", "nst_helpers", "stylize", str(content), *map(str, styles)]
+    for name, value in options.items():
+        if name in ("callback", "progress", "frame_every"):
+            continue
+        if name not in StyleSettings._names():
+            StyleSettings.from_options(**{name: value})  # raises the clear error
+        if value is None or _same(value, StyleSettings.default(name)):
+            continue
+        if name == "style_masks":
+            value = ["rest" if m is None else m for m in value]
+        if name == "optimizer_options":
+            value = [f"{k}={v}" for k, v in value.items()]
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        if not all(isinstance(v, (str, int, float, Path)) for v in values):
+            raise OptionError(f"{name} cannot be written on the command line (give file paths, not arrays)")
+        words += [flag(name), *map(str, values)]
+    return shlex.join(words)
+
+
+def _same(value, default) -> bool:
+    if isinstance(value, (list, tuple)) and isinstance(default, (list, tuple)):
+        return list(value) == list(default)
+    return isinstance(value, type(default)) and value == default
 
 
 def _label(source: str) -> str:
@@ -31,42 +112,33 @@ def _label(source: str) -> str:
 
 
 def cmd_stylize(args) -> int:
+    from . import optimise
     from .images import save_image
-    from .optimise import stylize
 
     content = args.content or DEFAULT_CONTENT
     styles = (args.style or []) + (args.style_option or []) or [DEFAULT_STYLE]
+    options = settings_options(args)
+    settings = StyleSettings.from_options(**options)  # a bad option fails here, before any work
     if args.output:
         output = Path(args.output)
     else:
-        output = _unique_path(Path("outputs") / f"{_label(content)}_{'+'.join(_label(s) for s in styles)}.png")
-    masks = [None if m.lower() == "rest" else m for m in (args.style_masks or [])] or None
-    args.size = args.size or (args.stages[-1] if args.stages else DEFAULTS["size"])
-    inputs = [Path(p) for p in [content, *styles, *(m for m in masks or [] if m)] if p not in SAMPLES]
+        output = unique_path(Path("outputs") / f"{_label(content)}_{'+'.join(_label(s) for s in styles)}.png")
+    masks = [m for m in settings.style_masks or [] if m is not None]
+    inputs = [Path(p) for p in [content, *styles, *masks] if p not in SAMPLES]
     # Check the output before minutes of work, so a typo costs nothing.
-    if output.is_dir():
-        raise NSTError(f"output path {output} is a folder; give a file name such as {output / 'result.png'}")
-    if any(output.resolve() == p.resolve() for p in inputs):
-        raise NSTError(f"refusing to overwrite the input image {output}; choose another -o")
-    if output.exists() and not args.overwrite:
-        raise NSTError(f"{output} already exists; choose another -o or add --overwrite")
-    print(f"content: {content}   style: {', '.join(styles)}   size: {args.size}px   "
-          f"{args.optimizer} x {' + '.join(map(str, args.iterations))}", flush=True)
-    result = stylize(
-        content, styles if len(styles) > 1 else styles[0], size=args.size,
-        iterations=args.iterations[0] if len(args.iterations) == 1 else args.iterations, stages=args.stages,
-        optimizer=args.optimizer, content_weight=args.content_weight, style_weight=args.style_weight,
-        tv_weight=args.tv_weight, content_layers=args.content_layers, style_layers=args.style_layers,
-        style_weights=args.style_weights, style_scale=args.style_scale, init=args.init, pooling=args.pooling,
-        seed=args.seed, progress=not args.quiet, preserve_color=args.preserve_color, style_masks=masks,
-    )
+    check_output_path(output, overwrite=args.overwrite, protect=inputs, other="another -o",
+                      overwrite_hint="choose another -o or add --overwrite")
+    given = options.get("iterations", StyleSettings.default("iterations"))
+    print(f"content: {content}   style: {', '.join(styles)}   size: {settings.size}px   "
+          f"{settings.optimizer} x {' + '.join(map(str, given if isinstance(given, list) else [given]))}", flush=True)
+    result = optimise.stylize(content, styles if len(styles) > 1 else styles[0], progress=not args.quiet, **options)
     path = save_image(result.image, output, overwrite=args.overwrite, protect=inputs)
     if result.stopped:
         print(f"stopped early: {result.stopped}", file=sys.stderr)
     print(f"weights: {result.weights_source}")
     print(f"saved {path} ({result.image.shape[1]}x{result.image.shape[0]}) after {result.iterations} "
           f"iterations in {result.seconds:.1f} s (final loss {result.loss:.4g})")
-    return 130 if result.stopped and "interrupted" in result.stopped else 0
+    return 130 if getattr(result.stopped, "reason", None) is optimise.StopReason.INTERRUPTED else 0
 
 
 def cmd_prefetch(args) -> int:
@@ -115,27 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--style", dest="style_option", nargs="+", metavar="STYLE", help="style image(s), as an option")
     st.add_argument("-o", "--output", help="output PNG/JPEG (default outputs/CONTENT_STYLE.png, never overwritten)")
     st.add_argument("--overwrite", action="store_true", help="replace an existing output file (never an input)")
-    st.add_argument("--size", type=int, help=f"long side of the result in pixels (default {DEFAULTS['size']}, "
-                    "or the last of --stages)")
-    st.add_argument("--iterations", type=int, nargs="+", default=[DEFAULTS["iterations"]],
-                    help="iterations per stage (one number, or one per --stages size)")
-    st.add_argument("--stages", type=int, nargs="+", metavar="SIZE",
-                    help="coarse-to-fine sizes ending at --size, e.g. 512 1024 2048 (default: halve while over 512)")
-    st.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=DEFAULTS["optimizer"])
-    st.add_argument("--content-weight", type=float, default=DEFAULTS["content_weight"])
-    st.add_argument("--style-weight", type=float, default=DEFAULTS["style_weight"])
-    st.add_argument("--tv-weight", type=float, default=DEFAULTS["tv_weight"])
-    st.add_argument("--style-weights", type=float, nargs="+", help="blend weights, one per style image")
-    st.add_argument("--style-scale", type=float, default=1.0, help="style image size relative to content")
-    st.add_argument("--preserve-color", choices=("luminance", "match"),
-                    help="keep the content's colours: stylise the luminance only, or match the style's colours first")
-    st.add_argument("--style-masks", nargs="+", metavar="MASK",
-                    help="one mask image per style (white = this style, black = not); 'rest' = where no other mask is")
-    st.add_argument("--content-layers", nargs="+", default=list(CONTENT_LAYERS))
-    st.add_argument("--style-layers", nargs="+", default=list(STYLE_LAYERS))
-    st.add_argument("--init", choices=INITS, default=DEFAULTS["init"])
-    st.add_argument("--pooling", choices=("max", "avg"), default=DEFAULTS["pooling"])
-    st.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    add_settings_flags(st)
     st.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     st.set_defaults(func=cmd_stylize)
     pf = sub.add_parser("prefetch", help="cache the VGG19 weights and check the sample images (offline classroom)")

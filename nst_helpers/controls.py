@@ -42,17 +42,15 @@ loaded from an image file (:func:`to_mask`).
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import tensorflow as tf
 
 from .errors import ImageError, OptionError
 from .images import load_image, resize, to_float_image
-from .losses import gram_matrix, relative_error
-from .model import VGG19_LAYERS
-
-PRESERVE_COLOR = ("luminance", "match")
+from .losses import guided_gram
+from .model import check_layers, feature_shapes
+from .settings import PRESERVE_COLOR
 
 # YIQ (FCC NTSC) from RGB, as in scikit-image's rgb2yiq; rows give Y, I, Q.
 YIQ_FROM_RGB = np.array([[0.299, 0.587, 0.114],
@@ -148,7 +146,7 @@ def prepare_colour(content, styles, init, preserve_color):
         grey = luminance(content)
         styles = [None if s is None else match_luminance(s, content) for s in styles]
         return grey, styles, init, (lambda image: transfer_luminance(image, content))
-    raise OptionError(f"preserve_color must be None, 'luminance' or 'match', got {preserve_color!r}")
+    raise OptionError(f"preserve_color must be None or one of {PRESERVE_COLOR}, got {preserve_color!r}")
 
 
 def wrap_callback(callback, finish):
@@ -310,10 +308,9 @@ def layer_masks(mask, layers) -> dict:
     """
     mask = to_mask(mask)
     out, current = {}, mask
-    wanted = set(layers)
-    for name in VGG19_LAYERS[: max(VGG19_LAYERS.index(n) for n in layers) + 1]:
+    wanted = set(check_layers(layers))
+    for name, (h, w, _) in feature_shapes(*mask.shape, wanted).items():
         if name.endswith("_pool"):
-            h, w = current.shape[0] // 2, current.shape[1] // 2
             current = current[: 2 * h, : 2 * w].reshape(h, 2, w, 2).mean(axis=(1, 3))
         if name in wanted:
             out[name] = current
@@ -324,57 +321,13 @@ def guided_gram_matrix(features, mask) -> tf.Tensor:
     r"""Gram matrix of the region ``mask``: :math:`\sum_p m_p F_p F_p^\top / \sum_p m_p`.
 
     ``features``: ``(1, h, w, c)``; ``mask``: ``(h, w)`` at the same size (see
-    :func:`layer_masks`).  Built on :func:`nst_helpers.losses.gram_matrix` (mean over
-    positions) of :math:`F \circ \sqrt{m}`, rescaled from the mean over all positions
-    to the mean over the region.
+    :func:`layer_masks`).  :func:`nst_helpers.losses.guided_gram`, the representation the
+    style term of :mod:`nst_helpers.objective` uses: the Gram matrix (mean over positions)
+    of :math:`F \circ \sqrt{m}`, rescaled from the mean over all positions to the mean
+    over the region.
     """
     mask = np.asarray(mask, dtype=np.float32)
     total = float(mask.sum())
     if total <= 0:
         raise OptionError("guided_gram_matrix: the mask is zero everywhere; the region has no Gram matrix")
-    weights = tf.constant(np.sqrt(mask)[None, ..., None])
-    return gram_matrix(features * weights) * (mask.size / total)
-
-
-@dataclasses.dataclass
-class _Region:
-    sqrt_mask: tf.Tensor  # (1, h_l, w_l, 1)
-    scale: float  # positions / sum(mask): mean over positions -> mean over the region
-    weight: float  # style multiplier * region share of the layer
-    target: tf.Tensor  # the style's Gram matrix at this layer
-
-
-class GuidedStyle:
-    """Per-layer, per-region targets of the masked style loss (used by ``StyleObjective``).
-
-    ``style_grams``: one ``{layer: Gram}`` per style; ``masks``: one ``(h, w)`` mask per
-    style (resized to ``shape``, the content's ``(h, w)``, when given); ``multipliers``:
-    one weight per style region (default 1; not normalised).
-    Regions whose mask is (numerically) zero at a layer are left out of that layer.
-    """
-
-    def __init__(self, style_grams, masks, layers, multipliers=None, *, shape=None, min_mass: float = 1e-3):
-        masks = [to_mask(m) if shape is None else resize_mask(m, *shape) for m in masks]
-        if len(style_grams) != len(masks):
-            raise OptionError(f"style_masks needs one mask per style ({len(style_grams)}), got {len(masks)}")
-        if multipliers is None:
-            multipliers = [1.0] * len(masks)
-        multipliers = [float(m) for m in multipliers]
-        if len(multipliers) != len(masks) or any(not (m >= 0 and math.isfinite(m)) for m in multipliers):
-            raise OptionError(f"style_weights with style_masks need {len(masks)} numbers >= 0, got {multipliers}")
-        self.regions = {name: [] for name in layers}
-        for grams, mask, multiplier in zip(style_grams, masks, multipliers):
-            for name, small in layer_masks(mask, layers).items():
-                mass = float(small.sum())
-                if mass <= min_mass or multiplier == 0:
-                    continue
-                self.regions[name].append(_Region(tf.constant(np.sqrt(small)[None, ..., None]),
-                                                  small.size / mass, multiplier * mass / small.size,
-                                                  tf.constant(grams[name])))
-
-    def loss(self, features: dict, layer_weights: dict) -> tf.Tensor:
-        """:math:`\\sum_l w_l \\sum_r a_r \\, \\|G^r_l - A^r_l\\|^2 / \\|A^r_l\\|^2` (0 if no region is active)."""
-        terms = [layer_weights[name] * region.weight
-                 * relative_error(gram_matrix(features[name] * region.sqrt_mask) * region.scale, region.target)
-                 for name, regions in self.regions.items() for region in regions]
-        return tf.add_n(terms) if terms else tf.constant(0.0)
+    return guided_gram(features, tf.constant(np.sqrt(mask)[None, ..., None]), mask.size / total)

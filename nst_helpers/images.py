@@ -16,16 +16,26 @@ import importlib.resources
 import io
 import math
 import os
-import stat
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
+from .files import atomic_write, check_output_path
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+__all__ = [
+    "IMAGENET_MEAN_BGR", "MIN_SIDE", "VGG_MIN_SIDE", "MAX_PIXELS", "RESAMPLE", "SAMPLES_ENV", "Sample",
+    "SAMPLES", "DEFAULT_CONTENT", "DEFAULT_STYLE", "FORMATS", "list_samples", "samples_dir", "sample_path",
+    "load_image", "load_sample", "to_float_image", "fit_long_side", "resize", "resize_long_side",
+    "rgb_to_caffe", "preprocess", "deprocess", "to_uint8", "ImageSaveError", "save_image",
+]
 
 # ImageNet channel means in BGR order, as used by keras.applications.vgg19.preprocess_input.
 IMAGENET_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
@@ -446,6 +456,13 @@ def resize_long_side(image: np.ndarray, size: int, *, resample: str = "bicubic",
     return resize(image, height, width, resample=resample)
 
 
+def rgb_to_caffe(images):
+    """The caffe formula itself, on a float32 tensor of any rank whose last axis is RGB in ``[0, 1]``:
+    BGR order, 0-255 scale, ImageNet mean removed.  The one implementation behind
+    :func:`preprocess` and the model's :class:`nst_helpers.model.Preprocess` layer."""
+    return images[..., ::-1] * 255.0 - IMAGENET_MEAN_BGR
+
+
 def preprocess(image) -> "tf.Tensor":
     """``[0, 1]`` RGB ``(h, w, 3)`` or ``(1, h, w, 3)`` -> caffe input: BGR, 0-255, ImageNet mean removed."""
     import tensorflow as tf
@@ -453,7 +470,7 @@ def preprocess(image) -> "tf.Tensor":
     image = tf.convert_to_tensor(image, dtype=tf.float32)
     if image.shape.rank == 3:
         image = image[tf.newaxis]
-    return image[..., ::-1] * 255.0 - IMAGENET_MEAN_BGR
+    return rgb_to_caffe(image)
 
 
 def deprocess(tensor, clip: bool = True) -> np.ndarray:
@@ -479,36 +496,6 @@ class ImageSaveError(ImageError, OSError):
     Both an :class:`ImageError` (so the CLI reports it cleanly) and an ``OSError``."""
 
 
-def _same_file(a: Path, b) -> bool:
-    try:
-        b = Path(b)
-    except TypeError:
-        return False
-    try:
-        if a.resolve() == b.resolve():
-            return True
-    except (OSError, RuntimeError):  # symlink loops
-        pass
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)  # hard links, case-insensitive disks
-    except OSError:
-        return False
-
-
-def _new_file_mode() -> int:
-    """Permission bits a plain ``open(path, "w")`` would give (0o666 minus the umask)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)  # no /proc (macOS, Windows): read it the classic way
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def save_image(image, path: str | os.PathLike, *, overwrite: bool = False,
                protect: tuple = (), quality: int = 95) -> Path:
     """Save a ``[0, 1]`` RGB array as PNG or JPEG, atomically.
@@ -528,30 +515,14 @@ def save_image(image, path: str | os.PathLike, *, overwrite: bool = False,
                ".tiff": "TIFF"}
     if suffix not in formats:
         raise ImageError(f"cannot tell the format of {path}; end the name with .png or .jpg")
-    for other in protect:
-        if other is not None and _same_file(path, other):
-            raise ImageError(f"refusing to overwrite the input image {path}; choose another output name")
-    if path.exists() and not overwrite:
-        raise ImageError(f"{path} already exists; choose another name or pass overwrite=True (--overwrite)")
+    check_output_path(path, overwrite=overwrite, protect=protect)
     pil = Image.fromarray(to_uint8(image))
     options = {"quality": quality} if formats[suffix] in ("JPEG", "WEBP") else {}
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else _new_file_mode()
-        handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
-        with os.fdopen(handle, "wb") as stream:
+        with atomic_write(path, suffix=suffix) as stream:
             pil.save(stream, format=formats[suffix], **options)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(tmp, mode)  # mkstemp makes files private (0600); give the usual permissions
-        os.replace(tmp, path)
-        tmp = None
     except OSError as exc:
         raise ImageSaveError(f"could not save {path} ({exc}); any existing file there is untouched. Check "
                              "the free disk space and that the folder is writable, or choose another "
                              "output path.") from exc
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
     return path

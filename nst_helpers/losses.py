@@ -5,15 +5,21 @@ being generated, reshaped to ``(positions M_l = h*w, channels N_l)``; ``P`` thos
 of the content image; ``A`` the Gram matrix of the style image.
 
 * Gram matrix      :math:`G = F^T F / M_l`                       -> :func:`gram_matrix`
+* guided Gram      the Gram matrix of a masked region             -> :func:`guided_gram`
+* total variation  mean squared difference of neighbouring pixels -> :func:`total_variation_loss`
+* relative error   :math:`\|R - T\|^2 / \|T\|^2`                  -> :func:`relative_error`
+
+The classic exercise's mean-squared losses (what :class:`nst_helpers.NST` and the
+notebooks' first derivations use):
+
 * content loss     :math:`\mathrm{mean}((F - P)^2)`              -> :func:`content_loss`
 * layer style loss :math:`\mathrm{mean}((G - A)^2)`              -> :func:`layer_style_loss`
 * style loss       :math:`\sum_l w_l \, E_l`                     -> :func:`style_loss`
-* total variation  mean squared difference of neighbouring pixels -> :func:`total_variation_loss`
 
 Means (not sums) make every term independent of the image size.  ``stylize``
-additionally divides each term by the energy of its target (``mean(P^2)``,
-``mean(A^2)``), see :func:`relative_error`, so one set of weights works for
-every layer, image and resolution.
+compares instead with :func:`relative_error` (dividing by the energy of the target),
+so one set of weights works for every layer, image and resolution; its terms are
+built in :mod:`nst_helpers.objective`.
 """
 
 from __future__ import annotations
@@ -33,6 +39,16 @@ def gram_matrix(features: tf.Tensor) -> tf.Tensor:
     return tf.einsum("bijc,bijd->bcd", features, features) / positions
 
 
+def guided_gram(features: tf.Tensor, sqrt_mask=None, scale: float = 1.0) -> tf.Tensor:
+    r"""The Gram matrix of ``features``, or with ``sqrt_mask`` (``\sqrt{m}``, broadcastable to
+    ``features``) that of the region ``m``: :math:`\sum_p m_p F_p F_p^\top / \sum_p m_p`, as
+    :func:`gram_matrix` of :math:`F \circ \sqrt{m}` times ``scale`` (positions / :math:`\sum_p m_p`)."""
+    if sqrt_mask is None:
+        return gram_matrix(features)
+    return gram_matrix(features * sqrt_mask) * scale
+
+
+# -- the classic exercise's mean-squared losses (nst.NST); stylize uses relative_error instead
 def content_loss(features: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
     """Mean squared difference between generated and content features."""
     return tf.reduce_mean(tf.square(features - target))
@@ -55,6 +71,7 @@ def style_loss(features: dict, target_grams: dict, layer_weights: dict | None = 
                      for name in target_grams])
 
 
+# -- shared by both
 def total_variation_loss(image: tf.Tensor) -> tf.Tensor:
     """Mean squared difference between horizontally and vertically neighbouring pixels.
 

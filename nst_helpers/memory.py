@@ -43,8 +43,13 @@ import os
 
 from .errors import MemoryBudgetError, OptionError
 from .images import fit_long_side
-from .model import VGG19_LAYERS, check_layers
-from .weights import VGG19_CONV_SHAPES
+from .model import VGG19_LAYERS, check_layers, deepest_layer, feature_shapes
+
+__all__ = [
+    "GIB", "ACTIVATION_FACTOR", "BASE_BYTES", "SAFETY", "LBFGS_EXTRA_VECTORS", "ADAM_VECTORS",
+    "PRECISION_BYTES", "activation_values", "optimizer_bytes", "estimate_peak_bytes", "available_bytes",
+    "largest_size_that_fits", "check_memory",
+]
 
 GIB = 1024 ** 3
 # Calibrated on the 2-core AMD EPYC, TF 2.20 CPU, float32 (see the module docstring): the fit over
@@ -62,17 +67,8 @@ PRECISION_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
 
 def activation_values(height: int, width: int, layers) -> int:
     """Number of values in VGG19's input and every layer output up to the deepest of ``layers``."""
-    names = check_layers(layers)
-    last = max(VGG19_LAYERS.index(name) for name in names)
-    h, w, channels = int(height), int(width), 3
-    total = h * w * channels
-    for name in VGG19_LAYERS[: last + 1]:
-        if name.endswith("_pool"):
-            h, w = h // 2, w // 2
-        else:
-            channels = VGG19_CONV_SHAPES[name][-1]
-        total += h * w * channels
-    return total
+    shapes = feature_shapes(height, width, layers)
+    return int(height) * int(width) * 3 + sum(h * w * c for h, w, c in shapes.values())
 
 
 def optimizer_bytes(height: int, width: int, optimizer: str = "lbfgs", *, history_size: int = 10) -> int:
@@ -167,7 +163,7 @@ def check_memory(height: int, width: int, layers, optimizer: str = "lbfgs", *, p
     if needed <= available:
         return needed
     names = check_layers(layers)
-    deepest = max(names, key=VGG19_LAYERS.index)
+    deepest = deepest_layer(names)
     hints = []
     size = largest_size_that_fits(height, width, names, optimizer, available, **options)
     if size:

@@ -13,11 +13,16 @@ from __future__ import annotations
 import functools
 
 import keras
-import tensorflow as tf
 
 from .errors import LayerError
-from .images import IMAGENET_MEAN_BGR
+from .images import rgb_to_caffe
 from .weights import VGG19_CONV_SHAPES, WeightsSource, load_vgg19_weights
+
+__all__ = [
+    "VGG19_LAYERS", "CONTENT_LAYERS", "STYLE_LAYERS", "POOLINGS", "PRECISIONS", "check_layers",
+    "deepest_layer", "layers_up_to", "feature_shapes", "weights_source", "build_vgg19", "Preprocess",
+    "build_extractor",
+]
 
 # Every layer of VGG19's convolutional part, in order (as in keras.applications.VGG19).
 VGG19_LAYERS: list[str] = []
@@ -31,6 +36,34 @@ CONTENT_LAYERS = ("block5_conv2",)  # the TensorFlow tutorial's choice; the pape
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 POOLINGS = ("max", "avg")
 PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+
+
+def deepest_layer(layers) -> str:
+    """The deepest of ``layers`` (validated): VGG computes every layer up to it."""
+    return max(check_layers(layers), key=VGG19_LAYERS.index)
+
+
+def layers_up_to(layers) -> list[str]:
+    """VGG19's layers in order, from the first to the deepest of ``layers`` (one name or several)."""
+    return VGG19_LAYERS[: VGG19_LAYERS.index(deepest_layer(layers)) + 1]
+
+
+def feature_shapes(height: int, width: int, up_to) -> dict[str, tuple[int, int, int]]:
+    """``{layer: (h_l, w_l, c_l)}``: each layer's output size for a ``height x width`` input,
+    for every layer up to the deepest of ``up_to``.
+
+    VGG's 3x3 ``same`` convolutions keep the size and set the channels; each 2x2 pooling
+    halves the size, rounding down (``block1_pool`` of a 33 px side is 16 px).
+    """
+    h, w, channels = int(height), int(width), 3
+    shapes = {}
+    for name in layers_up_to(up_to):
+        if name.endswith("_pool"):
+            h, w = h // 2, w // 2
+        else:
+            channels = VGG19_CONV_SHAPES[name][-1]
+        shapes[name] = (h, w, channels)
+    return shapes
 
 
 def check_layers(layers) -> list[str]:
@@ -76,7 +109,7 @@ def build_vgg19(pooling: str = "max", last_layer: str = "block5_pool", precision
     pool = keras.layers.MaxPooling2D if pooling == "max" else keras.layers.AveragePooling2D
     inputs = keras.Input(shape=(None, None, 3), name="input_layer")
     x = inputs
-    for name in VGG19_LAYERS[: VGG19_LAYERS.index(last_layer) + 1]:
+    for name in layers_up_to(last_layer):
         if name.endswith("_pool"):
             x = pool(2, strides=2, name=name, dtype=policy)(x)
         else:
@@ -90,10 +123,11 @@ def build_vgg19(pooling: str = "max", last_layer: str = "block5_pool", precision
 
 
 class Preprocess(keras.layers.Layer):
-    """[0, 1] RGB -> caffe BGR, inside the model so every caller gets it right."""
+    """[0, 1] RGB -> caffe BGR (:func:`nst_helpers.images.rgb_to_caffe`), inside the model so every
+    caller gets it right."""
 
     def call(self, images):
-        return images[..., ::-1] * 255.0 - tf.constant(IMAGENET_MEAN_BGR)
+        return rgb_to_caffe(images)
 
 
 def build_extractor(layers, pooling: str = "max", precision: str = "float32") -> keras.Model:
@@ -103,8 +137,7 @@ def build_extractor(layers, pooling: str = "max", precision: str = "float32") ->
     ``precision`` the convolutions run in.
     """
     layers = list(dict.fromkeys(check_layers(layers)))
-    deepest = max(layers, key=VGG19_LAYERS.index)
-    vgg = build_vgg19(pooling, deepest, precision)
+    vgg = build_vgg19(pooling, deepest_layer(layers), precision)
     images = keras.Input(shape=(None, None, 3), name="rgb_01")
     outputs = {name: vgg.get_layer(name).output for name in layers}
     if precision != "float32":

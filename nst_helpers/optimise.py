@@ -1,10 +1,13 @@
 """The optimisation loop: one :func:`stylize` entry point and the pieces behind it.
 
-* :class:`StyleObjective` holds the targets (content features, style Grams) and a
-  compiled (``tf.function``) loss-and-gradient step for one image size.
+* :class:`~nst_helpers.settings.StyleSettings` checks every option once;
+  ``result.settings`` is the validated object.
+* :class:`StyleObjective` holds the targets and a compiled (``tf.function``)
+  loss-and-gradient step for one image size: the weighted sum of the terms of
+  :mod:`nst_helpers.objective` (content, style, total variation).
 * :func:`run_adam` and :func:`run_lbfgs` optimise the pixels, keep the best image
   seen, report progress through a callback and stop cleanly on Ctrl-C or a
-  non-finite loss.
+  non-finite loss (``result.stopped``, whose ``.reason`` is a :class:`StopReason`).
 * :func:`stylize` chains them over one or more sizes (coarse to fine).
 
 Loss normalisation: every term is a *relative* error, ``||F - P||^2 / ||P||^2``
@@ -16,6 +19,8 @@ changes.
 
 from __future__ import annotations
 
+import enum
+import inspect
 import math
 import time
 import warnings
@@ -24,32 +29,49 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
+from .controls import prepare_colour, prepare_masks, wrap_callback
 from .errors import OptionError
 from .images import fit_long_side, load_image, resize, resize_long_side, to_float_image
-from .losses import gram_matrix, relative_error, total_variation_loss
-from .model import CONTENT_LAYERS, STYLE_LAYERS, build_extractor, check_layers, weights_source
-from .controls import GuidedStyle, prepare_colour, prepare_masks, wrap_callback
+from .losses import gram_matrix
 from .memory import check_memory
+from .model import CONTENT_LAYERS, STYLE_LAYERS, build_extractor, check_layers, weights_source
+from .objective import content_term, style_term, variation_term
+from .settings import INITS, StyleSettings, auto_stages, check_weight, normalised_weights  # noqa: F401 (nh.optimise.auto_stages)
 
-DEFAULTS = dict(
-    size=384, iterations=100, optimizer="lbfgs", content_weight=1.0, style_weight=10.0,
-    tv_weight=1.0, init="content", pooling="max", precision="float32", seed=0,
-)
+DEFAULTS = {name: StyleSettings.default(name) for name in (
+    "size", "iterations", "optimizer", "content_weight", "style_weight", "tv_weight", "init", "pooling",
+    "precision", "seed")}  # derived from StyleSettings, which is where defaults are written
 ADAM_SEED_SETTINGS = dict(learning_rate=0.02, beta_1=0.99, epsilon=0.1)  # the TF tutorial's, for [0, 1] pixels
 # stylize's Adam: the seed's step size and momentum, but epsilon 1e-8.  Our relative-error
 # loss has gradients around 1e-4 per pixel, far below the seed's epsilon of 0.1, which
 # then shrinks every step ~1000-fold (notebook 06 shows it); 1e-8 lets Adam take its
 # intended ~learning_rate steps.
 ADAM_DEFAULTS = dict(ADAM_SEED_SETTINGS, epsilon=1e-8)
-INITS = ("content", "style", "noise", "average")
+
+
+class StopReason(enum.Enum):
+    """Why a run ended before its budget (``result.stopped.reason``)."""
+
+    CALLBACK = "stopped by the callback"
+    INTERRUPTED = "interrupted (Ctrl-C); the best image so far is kept"
+    NON_FINITE = "the loss became non-finite; the best image so far is kept"
+
+
+class Stopped(str):
+    """``result.stopped``: prints (and compares) as the message; ``.reason`` is the :class:`StopReason`."""
+
+    def __new__(cls, reason: StopReason, message: str | None = None):
+        self = super().__new__(cls, message or reason.value)
+        self.reason = reason
+        return self
 
 
 class _Stop(Exception):
     """Raised inside an optimiser to end the run early (callback asked, or loss not finite)."""
 
-    def __init__(self, reason):
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, reason: StopReason, message: str | None = None):
+        super().__init__(message or reason.value)
+        self.stopped = Stopped(reason, message)
 
 
 @dataclass
@@ -75,9 +97,9 @@ class StyleResult:
     frames: list = field(default_factory=list)  # (iteration, image) pairs
     iterations: int = 0
     seconds: float = 0.0
-    stopped: str | None = None  # None: ran its budget; else why it stopped early
+    stopped: Stopped | None = None  # None: ran its budget; else why it stopped early (a str, with .reason)
     weights_source: object = None
-    settings: dict = field(default_factory=dict)
+    settings: StyleSettings | None = None  # the validated options of the run
 
     @property
     def interrupted(self) -> bool:
@@ -85,76 +107,73 @@ class StyleResult:
 
 
 class StyleObjective:
-    """Targets and the compiled loss for one content size.
+    """Targets and the compiled loss for one content size: the sum of three weighted terms
+    (:mod:`nst_helpers.objective`): content, style and total variation.
 
-    ``styles`` is a list of ``[0, 1]`` images blended with ``style_blend`` weights
-    (their Gram matrices are averaged with those weights).  With ``style_masks`` (one
-    ``(h, w)`` mask per style) each style applies only in its region instead, through
-    masked (guided) Gram matrices (:class:`nst_helpers.controls.GuidedStyle`), and
-    ``style_blend`` multiplies each region's term.
+    ``styles`` is a list of ``[0, 1]`` images blended with ``style_weights`` (their Gram
+    matrices are averaged with those weights).  With ``style_masks`` (one ``(h, w)``
+    mask per style) each style applies only in its region instead, through masked
+    (guided) Gram matrices, and ``style_weights`` multiplies each region's term.
+    ``style_blend`` is the old name of ``style_weights``.
     """
 
-    def __init__(self, content, styles, *, style_blend=None, content_layers=CONTENT_LAYERS,
+    def __init__(self, content, styles, *, style_weights=None, content_layers=CONTENT_LAYERS,
                  style_layers=STYLE_LAYERS, style_layer_weights=None, content_weight=1.0,
-                 style_weight=10.0, tv_weight=1.0, pooling="max", precision="float32", style_masks=None):
+                 style_weight=10.0, tv_weight=1.0, pooling="max", precision="float32", style_masks=None,
+                 style_blend=None):
+        if style_blend is not None:  # kept for notebook 08, which still spells it so
+            if style_weights is not None:
+                raise OptionError("give style_weights only (style_blend is its old name)")
+            style_weights = style_blend
         self.content = to_float_image(content, name="content")
         styles = [to_float_image(s, name="style") for s in (styles if isinstance(styles, (list, tuple)) else [styles])]
         self.content_layers = check_layers(content_layers)
         self.style_layers = check_layers(style_layers)
-        self.style_layer_weights = _normalised_weights(style_layer_weights, self.style_layers, "style_layer_weights")
-        blend = _normalised_weights(style_blend, range(len(styles)), "style_weights")
-        self.weights = dict(content=float(content_weight), style=float(style_weight), tv=float(tv_weight))
-        for name, value in self.weights.items():
-            if not (value >= 0 and math.isfinite(value)):
-                raise OptionError(f"{name}_weight must be a finite number >= 0, got {value}")
+        self.style_layer_weights = normalised_weights(style_layer_weights, self.style_layers, "style_layer_weights")
+        blend = normalised_weights(style_weights, range(len(styles)), "style_weights")
+        self.weights = {name: check_weight(f"{name}_weight", value) for name, value in
+                        dict(content=content_weight, style=style_weight, tv=tv_weight).items()}
         self.extractor = build_extractor(self.content_layers + self.style_layers, pooling, precision)
-        content_features = self.extractor(self.content[None])
-        self.content_targets = {name: tf.constant(content_features[name]) for name in self.content_layers}
-        self.style_targets = {name: 0.0 for name in self.style_layers}
         style_grams = []
-        for style, weight in zip(styles, blend.values()):
+        for style in styles:
             features = self.extractor(style[None])
             style_grams.append({name: gram_matrix(features[name]) for name in self.style_layers})
-            for name in self.style_layers:
-                self.style_targets[name] += weight * style_grams[-1][name]
-        self.style_targets = {name: tf.constant(g) for name, g in self.style_targets.items()}
-        self.guided = None if style_masks is None else GuidedStyle(
-            style_grams, style_masks, self.style_layers, style_blend, shape=self.content.shape[:2])
+        content = content_term(self.extractor(self.content[None]), self.content_layers, self.weights["content"])
+        blended = style_term(style_grams, self.style_layer_weights, self.weights["style"], blend=blend.values())
+        self.content_targets = {t.layer: t.value for t in content.targets}
+        self.style_targets = {t.layer: t.value for t in blended.targets}
+        if style_masks is not None:
+            from .controls import resize_mask
+
+            masks = [resize_mask(m, *self.content.shape[:2]) for m in style_masks]
+            if len(masks) != len(style_grams):
+                raise OptionError(f"style_masks needs one mask per style ({len(style_grams)}), got {len(masks)}")
+            multipliers = [1.0] * len(masks) if style_weights is None else [float(m) for m in style_weights]
+            if len(multipliers) != len(masks) or any(not (m >= 0 and math.isfinite(m)) for m in multipliers):
+                raise OptionError(f"style_weights with style_masks need {len(masks)} numbers >= 0, got {multipliers}")
+            blended = style_term(style_grams, self.style_layer_weights, self.weights["style"], masks=masks,
+                                 multipliers=multipliers)
+        self.style_masks = style_masks
+        self.loss_terms = {term.name: term for term in (content, blended, variation_term(self.weights["tv"]))}
         shape = (1, *self.content.shape)
         self.value_and_grad = tf.function(self._value_and_grad, input_signature=[
             tf.TensorSpec(shape, tf.float32)], jit_compile=False)
 
     def terms(self, image):
-        """Loss terms (tensors) for a batch-of-one image in ``[0, 1]``."""
+        """Loss terms (tensors) for a batch-of-one image in ``[0, 1]``: total, content, style, tv."""
         features = self.extractor(image)
-        content = tf.add_n([relative_error(features[n], t) for n, t in self.content_targets.items()]) / len(
-            self.content_targets)
-        if self.guided is None:
-            style = tf.add_n([self.style_layer_weights[n] * relative_error(gram_matrix(features[n]), t)
-                              for n, t in self.style_targets.items()])
-        else:  # spatial control: masked Gram matrices, one region per style
-            style = self.guided.loss(features, self.style_layer_weights)
-        tv = total_variation_loss(image)
-        total = self.weights["content"] * content + self.weights["style"] * style + self.weights["tv"] * tv
-        return dict(total=total, content=content, style=style, tv=tv)
+        values = {name: term.value(features, image) for name, term in self.loss_terms.items()}
+        total = None
+        for name, term in self.loss_terms.items():
+            weighted = term.weight * values[name]
+            total = weighted if total is None else total + weighted
+        return dict(total=total, **values)
 
     def _value_and_grad(self, image):
         with tf.GradientTape() as tape:
             tape.watch(image)
             terms = self.terms(image)
         return terms, tape.gradient(terms["total"], image)
-
-
-def _normalised_weights(weights, names, what):
-    names = list(names)
-    if weights is None:
-        weights = [1.0] * len(names)
-    if isinstance(weights, dict):
-        weights = [weights.get(n, 0.0) for n in names]
-    weights = [float(w) for w in weights]
-    if len(weights) != len(names) or any(not (w >= 0) for w in weights) or sum(weights) <= 0:
-        raise OptionError(f"{what} needs {len(names)} non-negative numbers with a positive sum, got {weights}")
-    return {n: w / sum(weights) for n, w in zip(names, weights)}
 
 
 class _Tracker:
@@ -168,8 +187,8 @@ class _Tracker:
     def evaluated(self, image, terms):
         losses = {k: float(v) for k, v in terms.items()}
         if not all(math.isfinite(v) for v in losses.values()):
-            raise _Stop(f"the loss became non-finite ({losses}); the best image so far is kept. "
-                        "Lower the learning rate or the style weight.")
+            raise _Stop(StopReason.NON_FINITE, f"the loss became non-finite ({losses}); the best image so far "
+                        "is kept. Lower the learning rate or the style weight.")
         if losses["total"] < self.best_loss:
             self.best_loss, self.best_image = losses["total"], np.array(image[0], dtype=np.float32)
         return losses
@@ -188,7 +207,7 @@ class _Tracker:
         if self.callback is not None:
             info = StepInfo(overall, self.stage, self.size, losses, self.best_loss, current, seconds)
             if self.callback(info):
-                raise _Stop("stopped by the callback")
+                raise _Stop(StopReason.CALLBACK)
 
 
 def run_adam(objective, init, iterations, tracker, *, learning_rate=ADAM_DEFAULTS["learning_rate"],
@@ -244,14 +263,6 @@ def run_lbfgs(objective, init, iterations, tracker, *, history_size=10):
 OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
 
 
-def auto_stages(size: int) -> list[int]:
-    """Coarse-to-fine sizes ending at ``size``: halve while above 512 (e.g. 2048 -> 512, 1024, 2048)."""
-    stages = [size]
-    while stages[0] > 512:
-        stages.insert(0, stages[0] // 2)
-    return stages
-
-
 def make_init(init, content, style, seed):
     rng = np.random.default_rng(seed)
     if isinstance(init, str):
@@ -267,111 +278,117 @@ def make_init(init, content, style, seed):
     return resize(to_float_image(init, name="init"), *content.shape[:2])
 
 
-def stylize(content, style, *, size=DEFAULTS["size"], iterations=DEFAULTS["iterations"],
-            optimizer=DEFAULTS["optimizer"], content_weight=DEFAULTS["content_weight"],
-            style_weight=DEFAULTS["style_weight"], tv_weight=DEFAULTS["tv_weight"],
-            content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, style_layer_weights=None,
-            style_weights=None, style_scale=1.0, init=DEFAULTS["init"], pooling=DEFAULTS["pooling"],
-            precision=DEFAULTS["precision"], stages=None, seed=DEFAULTS["seed"], callback=None, frame_every=0, progress=True,
-            optimizer_options=None, preserve_color=None, style_masks=None) -> StyleResult:
+def _check_stages_fit(settings, shape):
+    """Estimate the memory of every stage, the largest first: fail before any work."""
+    options = dict(precision=settings.precision,
+                   history_size=(settings.optimizer_options or {}).get("history_size", 10))
+    for stage_size in sorted(set(settings.stages), reverse=True):
+        check_memory(*fit_long_side(*shape, stage_size), [*settings.content_layers, *settings.style_layers],
+                     settings.optimizer, **options)
+
+
+class _Run:
+    """The state of one :func:`stylize` run between its stages: the best image so far."""
+
+    def __init__(self, settings, content, styles, masks, style_weights, init, callback, frame_every, bar):
+        self.settings, self.content, self.styles, self.masks = settings, content, styles, masks
+        self.style_weights, self.init, self.callback, self.frame_every, self.bar = \
+            style_weights, init, callback, frame_every, bar
+        self.result = StyleResult(image=None, loss=math.inf, weights_source=weights_source(), settings=settings)
+        self.image, self.start = None, time.perf_counter()
+
+    def stage(self, stage, stage_size, budget):
+        s = self.settings
+        content = resize_long_side(self.content, stage_size)
+        styles = [resize_long_side(style, max(32, round(stage_size * s.style_scale))) for style in self.styles]
+        objective = StyleObjective(content, styles, style_weights=self.style_weights, content_layers=s.content_layers,
+                                   style_layers=s.style_layers, style_layer_weights=s.style_layer_weights,
+                                   content_weight=s.content_weight, style_weight=s.style_weight,
+                                   tv_weight=s.tv_weight, pooling=s.pooling, precision=s.precision,
+                                   style_masks=self.masks)
+        start_image = make_init(self.init, content, styles[0], s.seed) if self.image is None else \
+            resize(self.image, *content.shape[:2])
+        tracker = _Tracker(self.result, self.callback, self.frame_every, self.bar, stage, content.shape[:2],
+                           self.result.iterations, self.start)
+        try:
+            OPTIMIZERS[s.optimizer](objective, start_image, budget, tracker, **(s.optimizer_options or {}))
+        finally:
+            self.result.iterations += tracker.iteration
+            if tracker.best_image is not None:
+                self.image, self.result.loss = tracker.best_image, tracker.best_loss
+            elif self.image is None or self.image.shape != start_image.shape:
+                self.image = start_image
+
+    def finish(self, finish):
+        """The result at the requested size (also after an early stop), through ``finish`` (colour)."""
+        result = self.result
+        result.seconds = time.perf_counter() - self.start
+        final_shape = fit_long_side(*self.content.shape[:2], self.settings.size)
+        image = self.content if self.image is None else self.image  # stopped before any stage: the content
+        if image.shape[:2] != final_shape:  # stopped during a coarse stage: upsample what we have
+            image = resize(image, *final_shape)
+        result.image = finish(np.clip(image, 0.0, 1.0))
+        if self.settings.preserve_color == "luminance":
+            result.frames = [(i, finish(frame)) for i, frame in result.frames]
+        return result
+
+
+def stylize(content, style, *, callback=None, frame_every=0, progress=True, **settings) -> StyleResult:
     """Paint ``content`` in the style of ``style`` and return a :class:`StyleResult`.
 
     ``content``/``style``: anything :func:`load_image` accepts (path, sample name,
-    array); ``style`` may be a list of them, blended with ``style_weights``.
-    ``size``: long side of the result in pixels.  ``iterations``: per stage (an int,
-    or one per stage).  ``stages``: long sides of a coarse-to-fine schedule
-    (default :func:`auto_stages`).  ``style_scale``: size of the style image relative
-    to the content (bigger -> bigger brush strokes).  ``callback(StepInfo)`` is called
-    after every iteration; returning True stops the run.  Ctrl-C, a callback stop or
-    a non-finite loss end the run early and still return the best image so far
-    (``result.stopped`` says why).
+    array); ``style`` may be a list of them, blended with ``style_weights``.  The
+    other options (``size``, ``iterations``, ``stages``, ``optimizer``, the weights
+    and layers, ``style_scale``, ``init``, ``pooling``, ``precision``, ``seed``,
+    ``preserve_color``, ``style_masks``, ``optimizer_options``) are the fields of
+    :class:`~nst_helpers.settings.StyleSettings`, which documents and checks them;
+    ``result.settings`` is the validated :class:`StyleSettings`.
 
-    Artist's controls (:mod:`nst_helpers.controls`): ``preserve_color="luminance"``
-    (stylise the luminance only, keep the content's colours) or ``"match"`` (recolour
-    the style to the content's colour statistics first); ``style_masks``: one
-    ``(h, w)`` mask (array or image file) per style, saying where each applies
-    (``None`` as a mask: the rest of the picture; ``None`` as a style: no style in
-    that region).  Before every stage the memory it needs is estimated
-    (:mod:`nst_helpers.memory`); a stage that would not fit raises
-    :class:`~nst_helpers.MemoryBudgetError` before any work.
+    ``callback(StepInfo)`` is called after every iteration; returning True stops the
+    run.  ``frame_every=N`` keeps every N-th image in ``result.frames``; ``progress``
+    shows a progress bar.  Ctrl-C, a callback stop or a non-finite loss end the run
+    early and still return the best image so far (``result.stopped`` says why; its
+    ``.reason`` is a :class:`StopReason`).  Before any work the memory every stage
+    needs is estimated (:mod:`nst_helpers.memory`); a stage that would not fit raises
+    :class:`~nst_helpers.MemoryBudgetError`.
     """
-    if optimizer not in OPTIMIZERS:
-        raise OptionError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
-    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 32:
-        raise OptionError(f"size must be an integer >= 32 (pixels of the long side), got {size!r}")
-    stages = list(stages) if stages is not None else auto_stages(int(size))
-    if not stages or stages[-1] != size or any(s < 32 for s in stages):
-        raise OptionError(f"stages must be sizes >= 32 ending at size={size}, got {stages}")
-    budgets = [iterations] * len(stages) if np.ndim(iterations) == 0 else list(iterations)
-    if len(budgets) != len(stages) or any(not isinstance(b, (int, np.integer)) or b < 1 for b in budgets):
-        raise OptionError(f"iterations must be a positive integer or one per stage {stages}, got {iterations!r}")
-    if not (style_scale > 0):
-        raise OptionError(f"style_scale must be > 0, got {style_scale}")
+    settings = StyleSettings.from_options(**settings)
     content_full = load_image(content)
-    style_list = [None if s is None else load_image(s) for s in (style if isinstance(style, (list, tuple)) else [style])]
-    style_list, masks, style_weights = prepare_masks(style_list, style_masks, content_full.shape[:2], style_weights)
-    content_full, style_list, init, finish = prepare_colour(content_full, style_list, init, preserve_color)
-    if preserve_color == "luminance":
+    styles = [None if s is None else load_image(s) for s in (style if isinstance(style, (list, tuple)) else [style])]
+    styles, masks, style_weights = prepare_masks(styles, settings.style_masks, content_full.shape[:2],
+                                                 settings.style_weights)
+    content_full, styles, init, finish = prepare_colour(content_full, styles, settings.init, settings.preserve_color)
+    if settings.preserve_color == "luminance":
         callback = wrap_callback(callback, finish)
-    used_layers = [*check_layers(content_layers), *check_layers(style_layers)]
-    memory_options = dict(precision=precision, history_size=(optimizer_options or {}).get("history_size", 10))
-    for stage_size in sorted(set(stages), reverse=True):  # the largest first: fail before any work
-        check_memory(*fit_long_side(*content_full.shape[:2], stage_size), used_layers, optimizer, **memory_options)
-    tf.random.set_seed(seed)
-    settings = dict(size=size, stages=stages, iterations=budgets, optimizer=optimizer,
-                    content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight,
-                    content_layers=list(content_layers), style_layers=list(style_layers),
-                    style_weights=style_weights, style_scale=style_scale, init=init if isinstance(init, str) else "image",
-                    pooling=pooling, precision=precision, seed=seed, preserve_color=preserve_color,
-                    style_masks=None if masks is None else len(masks))
-    result = StyleResult(image=None, loss=math.inf, weights_source=weights_source(), settings=settings)
+    _check_stages_fit(settings, content_full.shape[:2])
+    tf.random.set_seed(settings.seed)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=sum(budgets), desc="stylize", unit="it", leave=True)
-    start = time.perf_counter()
-    image = None
+        bar = tqdm(total=settings.total_iterations, desc="stylize", unit="it", leave=True)
+    run = _Run(settings, content_full, styles, masks, style_weights, init, callback, frame_every, bar)
     try:
-        for stage, (stage_size, budget) in enumerate(zip(stages, budgets)):
-            content_img = resize_long_side(content_full, stage_size)
-            styles = [resize_long_side(s, max(32, round(stage_size * style_scale))) for s in style_list]
-            check_memory(*content_img.shape[:2], used_layers, optimizer, **memory_options)
-            objective = StyleObjective(content_img, styles, style_blend=style_weights,
-                                       content_layers=content_layers, style_layers=style_layers,
-                                       style_layer_weights=style_layer_weights, content_weight=content_weight,
-                                       style_weight=style_weight, tv_weight=tv_weight, pooling=pooling,
-                                       precision=precision, style_masks=masks)
-            if image is None:
-                start_image = make_init(init, content_img, styles[0], seed)
-            else:
-                start_image = resize(image, *content_img.shape[:2])
-            tracker = _Tracker(result, callback, frame_every, bar, stage, content_img.shape[:2],
-                               result.iterations, start)
-            try:
-                OPTIMIZERS[optimizer](objective, start_image, budget, tracker, **(optimizer_options or {}))
-            finally:
-                result.iterations += tracker.iteration
-                if tracker.best_image is not None:
-                    image, result.loss = tracker.best_image, tracker.best_loss
-                elif image is None or image.shape != start_image.shape:
-                    image = start_image
+        for stage, (stage_size, budget) in enumerate(zip(settings.stages, settings.iterations)):
+            run.stage(stage, stage_size, budget)
     except _Stop as stop:
-        result.stopped = stop.reason
-        if "non-finite" in stop.reason:
-            warnings.warn(stop.reason, RuntimeWarning, stacklevel=2)
+        run.result.stopped = stop.stopped
+        if stop.stopped.reason is StopReason.NON_FINITE:
+            warnings.warn(str(stop.stopped), RuntimeWarning, stacklevel=2)
     except KeyboardInterrupt:
-        result.stopped = "interrupted (Ctrl-C); the best image so far is kept"
+        run.result.stopped = Stopped(StopReason.INTERRUPTED)
     finally:
         if bar is not None:
             bar.close()
-    result.seconds = time.perf_counter() - start
-    final_shape = fit_long_side(*content_full.shape[:2], size)
-    if image is None:  # interrupted before the first stage started: nothing better than the content
-        image = content_full
-    if image.shape[:2] != final_shape:  # stopped during a coarse stage: upsample what we have
-        image = resize(image, *final_shape)
-    result.image = finish(np.clip(image, 0.0, 1.0))
-    if preserve_color == "luminance":
-        result.frames = [(i, finish(frame)) for i, frame in result.frames]
-    return result
+    return run.finish(finish)
+
+
+def _signature():
+    """stylize's full signature, for help() and editors: its run controls and every settings field."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    run_controls = list(inspect.signature(stylize).parameters.values())[:5]
+    fields = [inspect.Parameter(name, keyword, default=StyleSettings.default(name)) for name in StyleSettings._names()]
+    return inspect.Signature(run_controls + fields, return_annotation=StyleResult)
+
+
+stylize.__signature__ = _signature()

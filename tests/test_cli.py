@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import dataclasses
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -13,8 +15,10 @@ import numpy as np
 import pytest
 
 from nst_helpers import cli, images, optimise
+from nst_helpers.errors import OptionError
 from nst_helpers.images import SAMPLES, load_image
-from nst_helpers.optimise import StyleResult
+from nst_helpers.optimise import StopReason, Stopped, StyleResult
+from nst_helpers.settings import StyleSettings
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = ["--size", "64", "--iterations", "3", "-q"]
@@ -96,6 +100,64 @@ def test_arguments_reach_stylize(tmp_path, fake_stylize):
     assert out.is_file()
 
 
+def _stylize_actions():
+    parser = cli.build_parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    return {option: action for action in sub.choices["stylize"]._actions for option in action.option_strings}
+
+
+def test_every_setting_has_a_same_named_flag():
+    actions = _stylize_actions()
+    for field in dataclasses.fields(StyleSettings):
+        flag = "--" + field.name.replace("_", "-")
+        assert flag in actions, f"StyleSettings.{field.name} has no CLI flag {flag}"
+        action = actions[flag]
+        assert action.dest == field.name
+        choices = field.metadata["choices"]
+        assert (tuple(action.choices) if action.choices else None) == (tuple(choices) if choices else None)
+        if field.default is not None and field.name != "size":
+            shown = " ".join(map(str, field.default)) if isinstance(field.default, tuple) else str(field.default)
+            assert f"(default {shown})" in action.help
+
+
+def test_precision_layer_weights_and_optimizer_options_reach_stylize(tmp_path, fake_stylize):
+    assert cli.main(["stylize", "chelsea", "hubble", "-o", str(tmp_path / "o.png"), "--precision", "bfloat16",
+                     "--style-layer-weights", "1", "2", "3", "4", "5", "--optimizer-options", "history_size=5",
+                     *FAST]) == 0
+    (call,) = fake_stylize.calls
+    assert call["precision"] == "bfloat16" and call["style_layer_weights"] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert call["optimizer_options"] == {"history_size": 5}
+    assert "content_layers" not in call  # left out: stylize applies StyleSettings' default
+
+
+@pytest.mark.parametrize("size", ["0", "-5", "16"])
+def test_bad_size_is_a_clear_error(tmp_path, capsys, no_stylize, size):
+    assert cli.main(["stylize", "chelsea", "hubble", "-o", str(tmp_path / "o.png"), "--size", size, "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: size must be an integer >= 32") and f"got {int(size)}" in err
+
+
+def test_size_defaults_to_the_last_stage(tmp_path, fake_stylize):
+    assert cli.main(["stylize", "chelsea", "hubble", "-o", str(tmp_path / "o.png"), "--stages", "48", "96",
+                     "--iterations", "2", "1", "-q"]) == 0
+    (call,) = fake_stylize.calls
+    assert call["size"] == 96 and call["stages"] == [48, 96] and call["iterations"] == [2, 1]
+
+
+def test_command_line_round_trips_through_the_parser():
+    options = dict(size=96, iterations=[3, 2], stages=[48, 96], optimizer="adam", style_weight=20.0,
+                   style_layers=["block1_conv1", "block2_conv1"], style_weights=[1.0, 2.0], preserve_color="match",
+                   style_masks=["m.png", None], optimizer_options={"learning_rate": 0.05}, seed=3, pooling="avg")
+    line = cli.command_line("chelsea", ["swirl", "mosaic"], **options, progress=False)
+    assert line.startswith("python -m nst_helpers stylize chelsea swirl mosaic ")
+    args = cli.build_parser().parse_args(shlex.split(line)[3:])
+    assert args.content == "chelsea" and args.style == ["swirl", "mosaic"]
+    assert cli.settings_options(args) == options
+    assert cli.command_line("chelsea", "swirl") == "python -m nst_helpers stylize chelsea swirl"
+    with pytest.raises(OptionError, match="use style_weights"):
+        cli.command_line("chelsea", "swirl", style_blend=[1.0])
+
+
 # --------------------------------------------------------------------------- output safety
 def test_refuses_to_overwrite_an_input(photo, capsys, no_stylize):
     before = photo.read_bytes()
@@ -142,7 +204,8 @@ def test_default_output_name_is_never_overwritten(tmp_path, fake_stylize, monkey
 
 
 def test_interrupted_run_saves_and_exits_130(tmp_path, fake_stylize, capsys):
-    fake_stylize.stopped = "interrupted (Ctrl-C); the best image so far is kept"
+    fake_stylize.stopped = Stopped(StopReason.INTERRUPTED)
+    assert fake_stylize.stopped == "interrupted (Ctrl-C); the best image so far is kept"
     out = tmp_path / "partial.png"
     assert cli.main(["stylize", "chelsea", "hubble", "-o", str(out), *FAST]) == 130
     assert out.is_file()

@@ -104,7 +104,8 @@ def test_blend_weights_change_the_target_grams_linearly(content, swirl, mosaic):
     for name in grams[0.3]:
         expected = 0.3 * grams[1.0][name] + 0.7 * grams[0.0][name]
         assert np.allclose(grams[0.3][name], expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
-    assert objective.guided is None  # the default path is untouched
+    assert objective.style_masks is None  # no mask: plain Gram matrices of the blended target
+    assert all(t.sqrt_mask is None for t in objective.loss_terms["style"].targets)
 
 
 def test_blend_weights_are_proportions(content, swirl, mosaic):
@@ -219,7 +220,7 @@ def test_stylize_with_masks_styles_only_the_masked_region(content):
     change = np.abs(result.image - content).mean(axis=-1)
     h = content.shape[0]
     assert change[: h // 2 - 4].mean() > 4 * change[h // 2 + 4:].mean()
-    assert result.settings["style_masks"] == 1
+    assert len(result.settings["style_masks"]) == 2  # as given: a mask and the rest
 
 
 # --------------------------------------------------------------------------------------

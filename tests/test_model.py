@@ -166,3 +166,23 @@ def _find_layer(m, name):
             if found is not None:
                 return found
     return None
+
+
+def test_layer_geometry_helpers():
+    assert model.deepest_layer(["block3_conv1", "block1_conv2", "block2_pool"]) == "block3_conv1"
+    assert model.layers_up_to("block1_pool") == ["block1_conv1", "block1_conv2", "block1_pool"]
+    assert model.layers_up_to(["block2_conv1", "block1_conv1"]) == EXPECTED_LAYERS[:4]
+    shapes = model.feature_shapes(67, 100, "block5_pool")
+    assert list(shapes) == EXPECTED_LAYERS
+    assert shapes["block1_conv1"] == (67, 100, 64) and shapes["block1_pool"] == (33, 50, 64)
+    assert shapes["block3_conv4"] == (16, 25, 256) and shapes["block5_pool"] == (2, 3, 512)
+    with pytest.raises(LayerError):
+        model.feature_shapes(64, 64, "block6_conv1")
+
+
+def test_feature_shapes_match_the_model():
+    extractor = build_extractor(["block1_pool", "block3_conv2", "block4_pool"])
+    out = extractor(np.zeros((1, 45, 77, 3), np.float32))
+    shapes = model.feature_shapes(45, 77, list(out))
+    for name, features in out.items():
+        assert tuple(features.shape[1:]) == shapes[name], name

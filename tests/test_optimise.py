@@ -325,3 +325,75 @@ def test_adam_defaults_move_the_image():
     assert tuned.loss < 0.75 * start  # measured 0.66: a real drop in 8 steps
     assert seed.loss > 0.8 * start  # measured 0.87: the seed's epsilon crawls
     assert np.abs(tuned.image - content).max() > 0.05
+
+
+# --------------------------------------------------------------------------- settings, stop reasons
+def test_result_settings_is_the_validated_style_settings(content, style):
+    from nst_helpers.settings import StyleSettings
+
+    result = run(content, style, iterations=2, style_layers=("block1_conv1", "block2_conv1"))
+    settings = result.settings
+    assert isinstance(settings, StyleSettings)
+    assert settings.stages == [SIZE] and settings.iterations == [2] and settings.optimizer == "adam"
+    assert settings["style_layers"] == ["block1_conv1", "block2_conv1"] == settings.get("style_layers")
+    assert dict(settings)["pooling"] == "max" and "nonsense" not in settings
+    with pytest.raises(Exception):  # frozen
+        settings.size = 128
+    assert settings.replace(size=128).stages == [128]
+
+
+def test_settings_defaults_are_stylize_defaults():
+    import dataclasses
+    import inspect
+
+    from nst_helpers.settings import OPTIMIZER_NAMES, StyleSettings
+
+    parameters = inspect.signature(stylize).parameters
+    for field in dataclasses.fields(StyleSettings):
+        assert parameters[field.name].default == field.default
+    assert sorted(OPTIMIZER_NAMES) == sorted(optimise.OPTIMIZERS)
+    assert StyleSettings(size=2048).stages == optimise.auto_stages(2048) == [512, 1024, 2048]
+
+
+@pytest.mark.parametrize("option, new", [("style_blend", "style_weights"), ("preserve_colour", "preserve_color"),
+                                         ("colour", "preserve_color")])
+def test_old_spellings_name_the_option_to_use(content, style, option, new):
+    with pytest.raises(OptionError, match=f"use {new}="):
+        run(content, style, **{option: [1.0] if option == "style_blend" else "luminance"})
+
+
+def test_unknown_option_suggests_the_closest(content, style):
+    with pytest.raises(OptionError, match="did you mean iterations="):
+        run(content, style, iteration=3)
+
+
+def test_stop_reasons_are_an_enum_that_prints_as_the_message(content, style):
+    result = run(content, style, iterations=4, callback=lambda info: True)
+    assert result.stopped.reason is optimise.StopReason.CALLBACK
+    assert f"{result.stopped}" == "stopped by the callback" == optimise.StopReason.CALLBACK.value
+    assert run(content, style, iterations=2).stopped is None
+
+
+# --------------------------------------------------------------------------- terms
+def test_objective_is_a_sum_of_weighted_terms(objective, content):
+    image = tf.constant(content[None])
+    terms = objective.terms(image)
+    assert list(objective.loss_terms) == ["content", "style", "tv"]
+    assert [t.layer for t in objective.loss_terms["style"].targets] == list(objective.style_layers)
+    expected = sum(objective.loss_terms[n].weight * float(terms[n]) for n in ("content", "style", "tv"))
+    assert float(terms["total"]) == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_mask_of_ones_is_the_plain_style_term(content, style):
+    plain = StyleObjective(content, [style])
+    masked = StyleObjective(content, [style], style_masks=[np.ones(content.shape[:2], np.float32)])
+    x = tf.constant(np.random.default_rng(1).uniform(0, 1, (1, *content.shape)).astype(np.float32))
+    assert float(masked.terms(x)["style"]) == pytest.approx(float(plain.terms(x)["style"]), rel=1e-5)
+
+
+def test_style_blend_is_the_old_name_of_style_weights(content, style, style2):
+    a = StyleObjective(content, [style, style2], style_weights=[7, 3]).style_targets
+    b = StyleObjective(content, [style, style2], style_blend=[7, 3]).style_targets
+    assert all(np.array_equal(a[n], b[n]) for n in a)
+    with pytest.raises(OptionError, match="style_weights only"):
+        StyleObjective(content, [style, style2], style_weights=[1, 1], style_blend=[1, 1])

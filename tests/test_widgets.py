@@ -7,8 +7,10 @@ Two real (tiny) runs cover the Run and Stop buttons end to end; the other tests 
 from __future__ import annotations
 
 import datetime
-import io
+import html
 import inspect
+import io
+import shlex
 import warnings
 
 import ipywidgets
@@ -17,7 +19,7 @@ import pytest
 from PIL import Image
 
 import nst_helpers as nh
-from nst_helpers import widgets
+from nst_helpers import cli, widgets
 from nst_helpers.optimise import StepInfo, StyleResult
 
 SIZE = 64  # long side of the test runs; chelsea (451x300) becomes 64x43
@@ -140,14 +142,65 @@ def test_settings_reach_stylize(tmp_path, fake_stylize):
     assert call["progress"] is False
 
 
-def test_colour_checkbox_is_passed_only_when_stylize_supports_it(tmp_path, fake_stylize):
+def test_colour_checkbox_passes_preserve_color(tmp_path, fake_stylize):
     studio = make_studio(tmp_path)
-    supported = "preserve_color" in inspect.signature(nh.stylize).parameters
-    assert studio.colour_supported == supported and studio.preserve_colour.disabled == (not supported)
-    studio.preserve_colour.value = True
+    assert not studio.preserve_color.value and not studio.preserve_color.disabled
     studio.run(blocking=True)
-    expected = {"preserve_color": "luminance"} if supported else {}
-    assert {k: v for k, v in fake_stylize.calls[0].items() if k == "preserve_color"} == expected
+    assert "preserve_color" not in fake_stylize.calls[0]
+    studio.preserve_color.value = True
+    studio.run(blocking=True)
+    assert fake_stylize.calls[1]["preserve_color"] == "luminance"
+    with pytest.raises(AttributeError, match="preserve_color"):
+        studio.preserve_colour  # noqa: B018 (one spelling)
+
+
+def test_controls_read_the_settings_defaults(tmp_path):
+    from nst_helpers.settings import StyleSettings
+
+    studio = widgets.studio(show=False, output_dir=tmp_path)
+    for name in ("style_weight", "tv_weight", "size", "iterations"):
+        assert getattr(studio, name).value == pytest.approx(StyleSettings.default(name)), name
+    assert studio.selected_layers() == list(StyleSettings.default("style_layers"))
+
+
+def test_progress_counts_every_stage(tmp_path, fake_stylize):
+    studio = make_studio(tmp_path, size=1024, iterations=4)
+    studio.run(blocking=True)
+    assert studio.progress.max == 8  # 512 then 1024: the settings' stage schedule
+
+
+def test_bad_settings_are_a_message_not_a_run(tmp_path, fake_stylize):
+    studio = make_studio(tmp_path, size=16)  # below the smallest size stylize accepts
+    assert studio.run(blocking=True) is None and not fake_stylize.calls
+    assert "size must be an integer" in studio.message.value
+
+
+def test_copy_as_command_shows_the_line(tmp_path):
+    studio = make_studio(tmp_path, size=128, iterations=7)
+    studio.layer_boxes["block5_conv1"].value = False
+    studio.preserve_color.value = True
+    studio.command_button.click()
+    line = studio.command_line()
+    assert line == ("python -m nst_helpers stylize chelsea swirl --size 128 --iterations 7 --style-layers "
+                    "block1_conv1 block2_conv1 block3_conv1 block4_conv1 --preserve-color luminance")
+    assert html.escape(line) in studio.message.value
+    studio.use_upload("content", "mine.png", png_of(np.full((40, 60, 3), 0.5, np.float32)))
+    assert studio.show_command() is None and "save it to a file" in studio.message.value
+
+
+def test_copy_as_command_reproduces_the_picture(tmp_path, weights_available):
+    """The studio's picture and the CLI's from its command line are the same PNG, bit for bit."""
+    if not weights_available:
+        pytest.skip("no VGG19 weights offline")
+    studio = make_studio(tmp_path, size=48, iterations=2)
+    studio.tv_weight.value = 0.1
+    result = studio.run(blocking=True)
+    assert result is not None and result.stopped is None, studio.message.value
+    out = tmp_path / "cli.png"
+    words = shlex.split(studio.command_line())
+    assert words[:4] == ["python", "-m", "nst_helpers", "stylize"]
+    assert cli.main([*words[3:], "-o", str(out), "-q"]) == 0
+    np.testing.assert_array_equal(decode_png(out.read_bytes()), decode_png(png_of(studio.image)))
 
 
 # ------------------------------------------------------------------------------- real runs
@@ -183,13 +236,11 @@ def test_stop_keeps_the_best_image(tmp_path, weights_available, monkeypatch):
     assert not studio.save_button.disabled
 
 
-@pytest.mark.skipif("preserve_color" not in inspect.signature(nh.stylize).parameters,
-                    reason="this nst_helpers has no colour preservation")
 def test_colour_checkbox_runs_for_real(tmp_path, weights_available):
     if not weights_available:
         pytest.skip("no VGG19 weights offline")
     studio = make_studio(tmp_path, iterations=2)
-    studio.preserve_colour.value = True
+    studio.preserve_color.value = True
     result = studio.run(blocking=True)
     assert result is not None and result.stopped is None, studio.message.value
     assert result.settings.get("preserve_color") == "luminance"

@@ -1,0 +1,225 @@
+"""Every option of :func:`nst_helpers.stylize`, written once: :class:`StyleSettings`.
+
+Each field carries its default, its allowed choices, a help line and how the command
+line spells it (``metadata``); ``StyleSettings(**options)`` checks every value and
+raises :class:`~nst_helpers.OptionError` (or :class:`~nst_helpers.LayerError` for layer
+names) with a message that says what to change.  ``stylize`` validates through it,
+``result.settings`` is the validated object, the CLI generates its flags from its
+fields and the studio reads its defaults.  ``settings["size"]`` and
+``settings.get("size")`` still work (a read-only mapping of field name to value).
+
+Run controls that do not change the picture (``callback``, ``frame_every``,
+``progress``) are arguments of ``stylize`` only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from .errors import LayerError, OptionError
+from .model import CONTENT_LAYERS, POOLINGS, PRECISIONS, STYLE_LAYERS, check_layers
+
+OPTIMIZER_NAMES = ("adam", "lbfgs")
+INITS = ("content", "style", "noise", "average")
+PRESERVE_COLOR = ("luminance", "match")
+MIN_SIZE = 32
+# Old or other spellings: passing one raises an error naming the option to use instead.
+RENAMED = {"style_blend": "style_weights", "preserve_colour": "preserve_color", "colour": "preserve_color",
+           "color": "preserve_color"}
+
+
+def _option(default, help: str, *, choices=None, cli_type=None, nargs=None, metavar=None):
+    """A field with what the CLI and the studio need to know about it."""
+    metadata = dict(help=help, choices=choices, cli_type=cli_type, nargs=nargs, metavar=metavar)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_weight(name: str, value) -> float:
+    """A loss weight: a finite number >= 0."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise OptionError(f"{name} must be a finite number >= 0, got {value!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise OptionError(f"{name} must be a finite number >= 0, got {value}")
+    return value
+
+
+def normalised_weights(weights, names, what) -> dict:
+    """``{name: weight / sum}`` for one non-negative weight per name (a list, or a dict by name)."""
+    names = list(names)
+    if weights is None:
+        weights = [1.0] * len(names)
+    if isinstance(weights, dict):
+        weights = [weights.get(n, 0.0) for n in names]
+    weights = [float(w) for w in weights]
+    if len(weights) != len(names) or any(not (w >= 0) for w in weights) or sum(weights) <= 0:
+        raise OptionError(f"{what} needs {len(names)} non-negative numbers with a positive sum, got {weights}")
+    return {n: w / sum(weights) for n, w in zip(names, weights)}
+
+
+def auto_stages(size: int) -> list[int]:
+    """Coarse-to-fine sizes ending at ``size``: halve while above 512 (e.g. 2048 -> 512, 1024, 2048)."""
+    stages = [size]
+    while stages[0] > 512:
+        stages.insert(0, stages[0] // 2)
+    return stages
+
+
+@dataclasses.dataclass(frozen=True)
+class StyleSettings(Mapping):
+    """The validated options of one :func:`~nst_helpers.stylize` run.
+
+    After validation ``stages`` holds the coarse-to-fine schedule (default
+    :func:`auto_stages`), ``iterations`` one budget per stage, and the layer options
+    lists of layer names.
+    """
+
+    size: int = _option(384, "long side of the result in pixels (default: the last of --stages, else 384)",
+                        cli_type=int)
+    iterations: int = _option(100, "iterations per stage (one number, or one per --stages size)",
+                              cli_type=int, nargs="+")
+    stages: list | None = _option(None, "coarse-to-fine sizes ending at --size, e.g. 512 1024 2048 "
+                                        "(default: halve while over 512)", cli_type=int, nargs="+", metavar="SIZE")
+    optimizer: str = _option("lbfgs", "L-BFGS (Gatys et al.'s) or Adam", choices=OPTIMIZER_NAMES)
+    content_weight: float = _option(1.0, "weight of the content loss", cli_type=float)
+    style_weight: float = _option(10.0, "weight of the style loss", cli_type=float)
+    tv_weight: float = _option(1.0, "weight of the total-variation loss (smoothness)", cli_type=float)
+    content_layers: list = _option(CONTENT_LAYERS, "VGG19 layers of the content loss", nargs="+",
+                                   metavar="LAYER")
+    style_layers: list = _option(STYLE_LAYERS, "VGG19 layers of the style loss", nargs="+", metavar="LAYER")
+    style_layer_weights: list | None = _option(None, "one weight per style layer (default: equal)",
+                                               cli_type=float, nargs="+")
+    style_weights: list | None = _option(None, "blend weights, one per style image", cli_type=float, nargs="+")
+    style_scale: float = _option(1.0, "style image size relative to content", cli_type=float)
+    init: object = _option("content", "starting image (or, in Python, an image array)", choices=INITS)
+    pooling: str = _option("max", "VGG19's pooling: max, or avg as in the paper", choices=POOLINGS)
+    precision: str = _option("float32", "the extractor's arithmetic", choices=tuple(PRECISIONS))
+    seed: int = _option(0, "random seed (noise start, TensorFlow)", cli_type=int)
+    preserve_color: str | None = _option(None, "keep the content's colours: stylise the luminance only, or "
+                                               "match the style's colours first", choices=PRESERVE_COLOR)
+    style_masks: list | None = _option(None, "one mask per style (white = this style, black = not); "
+                                             "on the command line 'rest' = where no other mask is",
+                                       nargs="+", metavar="MASK")
+    optimizer_options: dict | None = _option(None, "extra optimiser settings, e.g. learning_rate=0.02 "
+                                                   "(Adam) or history_size=10 (L-BFGS)",
+                                             nargs="+", metavar="KEY=VALUE")
+
+    @classmethod
+    def from_options(cls, **options) -> StyleSettings:
+        """Like ``StyleSettings(**options)``, but an unknown or renamed option is an :class:`OptionError`."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        for name in options:
+            if name in names:
+                continue
+            if name in RENAMED:
+                raise OptionError(f"{name}= is not an option of stylize; use {RENAMED[name]}= instead")
+            close = difflib.get_close_matches(name, sorted(names), n=1)
+            hint = f"; did you mean {close[0]}=?" if close else f"; the options are: {', '.join(sorted(names))}"
+            raise OptionError(f"stylize has no option {name}={hint}")
+        return cls(**options)
+
+    def __post_init__(self):
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
+        if self.optimizer not in OPTIMIZER_NAMES:
+            raise OptionError(f"optimizer must be one of {sorted(OPTIMIZER_NAMES)}, got {self.optimizer!r}")
+        size = self.size
+        if not _is_int(size) or size < MIN_SIZE:
+            raise OptionError(f"size must be an integer >= {MIN_SIZE} (pixels of the long side), got {size!r}")
+        stages = list(self.stages) if self.stages is not None else auto_stages(int(size))
+        if not stages or stages[-1] != size or any(not _is_int(s) or s < MIN_SIZE for s in stages):
+            raise OptionError(f"stages must be sizes >= {MIN_SIZE} ending at size={size}, got {stages}")
+        iterations = self.iterations
+        budgets = [iterations] * len(stages) if np.ndim(iterations) == 0 else list(iterations)
+        if len(budgets) != len(stages) or any(not _is_int(b) or b < 1 for b in budgets):
+            raise OptionError(f"iterations must be a positive integer or one per stage {stages}, got {iterations!r}")
+        set_("size", int(size))
+        set_("stages", [int(s) for s in stages])
+        set_("iterations", [int(b) for b in budgets])
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            set_(name, check_weight(name, getattr(self, name)))
+        try:
+            scale_ok = self.style_scale > 0 and math.isfinite(self.style_scale)
+        except TypeError:
+            scale_ok = False
+        if not scale_ok:
+            raise OptionError(f"style_scale must be > 0, got {self.style_scale}")
+        set_("content_layers", check_layers(self.content_layers))
+        set_("style_layers", check_layers(self.style_layers))
+        if self.style_layer_weights is not None:
+            normalised_weights(self.style_layer_weights, self.style_layers, "style_layer_weights")
+        if self.style_weights is not None:
+            weights = self.style_weights
+            if isinstance(weights, dict) or np.ndim(weights) != 1 or any(
+                    not isinstance(w, (int, float, np.number)) or isinstance(w, bool) or not (w >= 0)
+                    for w in weights):
+                raise OptionError(f"style_weights needs one number >= 0 per style, got {weights!r}")
+            set_("style_weights", [float(w) for w in weights])
+        if isinstance(self.init, str) and self.init not in INITS:
+            raise OptionError(f"init must be one of {INITS} or an image array, got {self.init!r}")
+        if self.pooling not in POOLINGS:
+            raise LayerError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if self.precision not in PRECISIONS:
+            raise LayerError(f"precision must be one of {sorted(PRECISIONS)}, got {self.precision!r}")
+        if not _is_int(self.seed):
+            raise OptionError(f"seed must be an integer, got {self.seed!r}")
+        if self.preserve_color is False:
+            set_("preserve_color", None)
+        if self.preserve_color is not None and self.preserve_color not in PRESERVE_COLOR:
+            raise OptionError(f"preserve_color must be None, 'luminance' or 'match', got {self.preserve_color!r}")
+        if self.optimizer_options is not None and not isinstance(self.optimizer_options, Mapping):
+            raise OptionError(f"optimizer_options must be a dict, got {self.optimizer_options!r}")
+
+    # -- read-only mapping: settings["size"], settings.get("size"), dict(settings)
+    def __getitem__(self, name):
+        if name not in self._names():
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def __iter__(self):
+        return iter(self._names())
+
+    def __len__(self):
+        return len(self._names())
+
+    @classmethod
+    def _names(cls) -> tuple:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    __eq__ = object.__eq__  # fields may hold arrays (masks, init): compare by identity
+    __hash__ = object.__hash__
+
+    def replace(self, **changes) -> StyleSettings:
+        """A copy with ``changes`` (validated again).  A new ``size`` gets its own default stage
+        schedule unless the stages were chosen by hand; equal budgets follow the new stages."""
+        options = {**dict(self), **changes}
+        if "stages" not in changes and self.stages == auto_stages(self.size):
+            options["stages"] = None
+        if "iterations" not in changes and len(set(self.iterations)) == 1:
+            options["iterations"] = self.iterations[0]
+        return StyleSettings.from_options(**options)
+
+    @property
+    def total_iterations(self) -> int:
+        return sum(self.iterations)
+
+    @staticmethod
+    def default(name: str):
+        """The default of option ``name`` as written (before validation resolves it)."""
+        return _FIELDS[name].default
+
+    @staticmethod
+    def choices(name: str):
+        return _FIELDS[name].metadata["choices"]
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(StyleSettings)}
