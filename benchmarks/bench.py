@@ -124,7 +124,8 @@ def time_to_quality(content_name, style_name, size, variants, max_iterations):
     for label, options in variants.items():
         snapshots = []
         result = stylize(content, style, size=size, iterations=max_iterations, progress=False,
-                         callback=lambda info: snapshots.append((info.seconds, info.iteration, info.image.copy())),
+                         callback=lambda info: snapshots.append((info.seconds, info.iteration,
+                                                                 info.image.copy())),
                          **options)
         trace, reached = [], None
         for seconds, iteration, image in snapshots:
@@ -148,7 +149,8 @@ def peak_rss_mib(size, iterations, options):
     """
     code = (
         "import nst_helpers as nh\n"
-        f"nh.stylize('chelsea', 'swirl', size={size}, iterations={iterations}, progress=False, **{options!r})\n"
+        f"nh.stylize('chelsea', 'swirl', size={size}, iterations={iterations}, progress=False, "
+        f"**{options!r})\n"
         "hwm = [line for line in open('/proc/self/status') if line.startswith('VmHWM:')][0]\n"
         "print(int(hwm.split()[1]) / 1024)\n"
     )
@@ -174,7 +176,8 @@ def plot(report, path):
             for label, variant in run.items():
                 if label == "reference":
                     continue
-                ax.plot([t["seconds"] for t in variant["trace"]], [t[error] for t in variant["trace"]], label=label)
+                ax.plot([t["seconds"] for t in variant["trace"]], [t[error] for t in variant["trace"]],
+                        label=label)
             ax.axhline(run["reference"][error], color="k", ls=":", lw=1)
             ax.set_xscale("log")
             ax.set_yscale("log")
@@ -212,14 +215,18 @@ def main():
         for key in ("compiled_float32", "compiled_bfloat16", "reference_eager"):
             figures[f"{key}_gflops"] = flops / figures[key] / 1e9
         report["speed"][str(size)] = figures
-        print(f"{size}px ({content.shape[1]}x{content.shape[0]}): {flops / 1e9:.1f} GFLOP/step | reference eager "
-              f"{figures['reference_eager']:.3f} s/it | compiled f32 {figures['compiled_float32']:.3f} s/it "
+        print(f"{size}px ({content.shape[1]}x{content.shape[0]}): {flops / 1e9:.1f} GFLOP/step | "
+              f"reference eager {figures['reference_eager']:.3f} s/it | compiled f32 "
+              f"{figures['compiled_float32']:.3f} s/it "
               f"({figures['compiled_float32_gflops']:.0f} GFLOP/s, "
-              f"{figures['compiled_float32_gflops'] / report['matmul_peak_gflops']['float32']:.0%} of peak) | "
-              f"bf16 {figures['compiled_bfloat16']:.3f} s/it ({figures['compiled_bfloat16_gflops']:.0f} GFLOP/s, "
-              f"{figures['compiled_bfloat16_gflops'] / report['matmul_peak_gflops']['bfloat16']:.0%} of bf16 peak) | "
-              f"bf16 vs f32 {figures['compiled_float32'] / figures['compiled_bfloat16']:.2f}x | speed-up vs reference "
-              f"{figures['reference_eager'] / figures['compiled_float32']:.2f}x f32, "
+              f"{figures['compiled_float32_gflops'] / report['matmul_peak_gflops']['float32']:.0%} of peak) "
+              "| "
+              f"bf16 {figures['compiled_bfloat16']:.3f} s/it "
+              f"({figures['compiled_bfloat16_gflops']:.0f} GFLOP/s, "
+              f"{figures['compiled_bfloat16_gflops'] / report['matmul_peak_gflops']['bfloat16']:.0%} "
+              "of bf16 peak) | "
+              f"bf16 vs f32 {figures['compiled_float32'] / figures['compiled_bfloat16']:.2f}x | "
+              f"speed-up vs reference {figures['reference_eager'] / figures['compiled_float32']:.2f}x f32, "
               f"{figures['reference_eager'] / figures['compiled_bfloat16']:.2f}x bf16", flush=True)
 
     if not args.quick:
@@ -244,16 +251,18 @@ def main():
                         continue
                     reached = variant["reached"]
                     text = (f"{reached['seconds']:.1f} s (iteration {reached['iteration']}), "
-                            f"1/{reference_wall / reached['seconds']:.0f} of the reference's {reference_wall:.0f} s"
+                            f"1/{reference_wall / reached['seconds']:.0f} of the reference's "
+                            f"{reference_wall:.0f} s"
                             if reached else f"not reached in {variant['iterations']} iterations")
                     print(f"{key} {label}: time to quality {text}; final errors content "
                           f"{variant['final_content_error']:.4f} style {variant['final_style_error']:.4f} vs "
                           f"reference {run['reference']['content_error']:.4f} / "
                           f"{run['reference']['style_error']:.4f}", flush=True)
         report["peak_rss_mib_512"] = {
-            "float32": peak_rss_mib(512, 10, {}), "bfloat16": peak_rss_mib(512, 10, {"precision": "bfloat16"})}
-        print(f"peak RSS, default stylize at 512 px: {report['peak_rss_mib_512']['float32']:.0f} MiB float32, "
-              f"{report['peak_rss_mib_512']['bfloat16']:.0f} MiB bfloat16", flush=True)
+            "float32": peak_rss_mib(512, 10, {}),
+            "bfloat16": peak_rss_mib(512, 10, {"precision": "bfloat16"})}
+        print(f"peak RSS, default stylize at 512 px: {report['peak_rss_mib_512']['float32']:.0f} MiB "
+              f"float32, {report['peak_rss_mib_512']['bfloat16']:.0f} MiB bfloat16", flush=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=1))
     if report["time_to_quality"]:

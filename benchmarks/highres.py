@@ -96,12 +96,13 @@ def main(argv=None) -> int:
         done = stages[info.stage]["done"]
         if done == 1 or done % 10 == 0 or done == stages[info.stage]["iterations"]:
             print(f"  stage {info.stage} iteration {done}/{stages[info.stage]['iterations']}  "
-                  f"{info.seconds:7.0f} s  loss {info.losses['total']:.4g}  rss {psutil.Process().memory_info().rss / GIB:.1f} GiB",
+                  f"{info.seconds:7.0f} s  loss {info.losses['total']:.4g}  rss "
+                  f"{psutil.Process().memory_info().rss / GIB:.1f} GiB",
                   flush=True)
         return False
 
-    result = nh.stylize(content, args.style, size=args.stages[-1], stages=args.stages, iterations=args.iterations,
-                        progress=False, callback=callback, seed=0)
+    result = nh.stylize(content, args.style, size=args.stages[-1], stages=args.stages,
+                        iterations=args.iterations, progress=False, callback=callback, seed=0)
     total = time.perf_counter() - marks["start"]
     load_after = os.getloadavg()
     output = Path(args.output)
@@ -121,7 +122,8 @@ def main(argv=None) -> int:
                    machine_bytes=psutil.virtual_memory().total)
     Path(args.results).with_suffix(".json").write_text(json.dumps(figures, indent=1, default=str))
     write_report(Path(args.results), figures)
-    print(f"done: {total:.0f} s, peak RSS {peak / GIB:.2f} GiB, {output} ({output.stat().st_size / 1e6:.2f} MB, "
+    print(f"done: {total:.0f} s, peak RSS {peak / GIB:.2f} GiB, {output} ({output.stat().st_size / 1e6:.2f} "
+          "MB, "
           f"quality {quality})", flush=True)
     return 0
 
@@ -133,12 +135,15 @@ def write_report(path: Path, f: dict) -> None:
         "",
         f"- Date: {f['date']}",
         f"- Machine: {f['cpu']} ({f['cores']} cores), {f['memory_gib']} GiB RAM, CPU only, TensorFlow "
-        f"{f['tensorflow']}. The machine was shared with other jobs (load average {f['load'][0]:.1f} at the start, "
+        f"{f['tensorflow']}. The machine was shared with other jobs (load average {f['load'][0]:.1f} at the "
+        "start, "
         f"{f['load'][1]:.1f} at the end, on 2 cores), so times are pessimistic.",
         f"- Command: `{f['command']}`: `nh.stylize(\"chelsea\", \"swirl\", size={f['stages'][-1]['size']}, "
-        f"stages={[x['size'] for x in f['stages']]}, iterations={[x['iterations'] for x in f['stages']]}, seed=0)`, "
+        f"stages={[x['size'] for x in f['stages']]}, iterations={[x['iterations'] for x in f['stages']]}, "
+        "seed=0)`, "
         "every other setting at `stylize`'s defaults (L-BFGS, float32). The same from the command line: "
-        f"`python -m nst_helpers stylize chelsea swirl --stages {' '.join(str(x['size']) for x in f['stages'])} "
+        "`python -m nst_helpers stylize chelsea swirl --stages "
+        f"{' '.join(str(x['size']) for x in f['stages'])} "
         f"--iterations {' '.join(str(x['iterations']) for x in f['stages'])} -o picture.jpg`.",
         "",
         f"**Result**: `{rel}`, {f['shape'][1]}x{f['shape'][0]} px, {f['iterations']} L-BFGS iterations in "
@@ -148,19 +153,22 @@ def write_report(path: Path, f: dict) -> None:
            f"({f['stages'][-1]['estimate'] / GIB:.1f} GiB) fits in this machine's {f['memory_gib']} GiB."
            if f["stages"][-1]["estimate"] <= f["machine_bytes"] else ""),
         "",
-        "| stage | size (w x h) | iterations | wall time | s / iteration | peak RSS so far | estimate (memory.py) |",
+        "| stage | size (w x h) | iterations | wall time | s / iteration | peak RSS so far | estimate "
+        "(memory.py) |",
         "|---|---|---|---|---|---|---|",
     ]
     for i, s in enumerate(f["stages"]):
         done = s.get("done", 0)
         per = s["seconds"] / done if done else float("nan")
-        lines.append(f"| {i} | {s['shape'][1]} x {s['shape'][0]} | {done} | {s['seconds'] / 60:.1f} min | {per:.1f} s "
+        lines.append(f"| {i} | {s['shape'][1]} x {s['shape'][0]} | {done} | {s['seconds'] / 60:.1f} min | "
+                     f"{per:.1f} s "
                      f"| {s.get('peak_rss_so_far', 0) / GIB:.2f} GiB | {s['estimate'] / GIB:.2f} GiB |")
     last = f["stages"][-1]
     lines += ["", "Wall time per stage includes building its objective (VGG features of the content and "
               "style at that size) and L-BFGS's extra function evaluations in line searches. Peak RSS is "
               "`ru_maxrss` of the process, which only grows, read after each iteration. The measured peak is "
-              f"{100 * (1 - f['peak_rss'] / last['estimate']):.0f}% under `memory.py`'s estimate for the last stage."]
+              f"{100 * (1 - f['peak_rss'] / last['estimate']):.0f}% under `memory.py`'s estimate for the "
+              "last stage."]
     if f.get("note"):
         lines += ["", f["note"]]
     calibration = HERE / "memory_calibration.json"
@@ -168,18 +176,22 @@ def write_report(path: Path, f: dict) -> None:
         c = json.loads(calibration.read_text())
         lines += ["", "## Memory model calibration", "",
                   "`nst_helpers/memory.py` estimates a stage's peak RSS as "
-                  "`SAFETY * (BASE + k * activation_bytes + optimiser_bytes)`; `activation_bytes` counts every VGG19 "
-                  "output up to the deepest layer used (float32), the optimiser state is exact arithmetic (L-BFGS: "
-                  "2m + 9 float64 vectors of the image, m = 10; Adam: 6 float32 vectors). `k` and `BASE` are a "
-                  "least-squares fit of the peak RSS of fresh processes running 3 iterations of one stage "
-                  f"(`{c['command']}`, {c['date']}): fit k = {c['factor']:.2f}, BASE = {c['base'] / GIB:.2f} GiB; "
-                  f"memory.py uses k = {c['memory_py']['factor']:.2f}, BASE = {c['memory_py']['base'] / GIB:.2f} GiB "
+                  "`SAFETY * (BASE + k * activation_bytes + optimiser_bytes)`; `activation_bytes` counts "
+                  "every VGG19 output up to the deepest layer used (float32), the optimiser state is exact "
+                  "arithmetic (L-BFGS: 2m + 9 float64 vectors of the image, m = 10; Adam: 6 float32 "
+                  "vectors). `k` and `BASE` are a least-squares fit of the peak RSS of fresh processes "
+                  "running 3 iterations of one stage "
+                  f"(`{c['command']}`, {c['date']}): fit k = {c['factor']:.2f}, BASE = {c['base'] / GIB:.2f} "
+                  "GiB; "
+                  f"memory.py uses k = {c['memory_py']['factor']:.2f}, BASE = "
+                  f"{c['memory_py']['base'] / GIB:.2f} GiB "
                   f"and SAFETY = {c['memory_py']['safety']:.2f}.", "",
                   "| optimizer | size | image (h x w) | measured peak | fitted | estimate (with safety) |",
                   "|---|---|---|---|---|---|"]
         for r in c["rows"]:
             lines.append(f"| {r['optimizer']} | {r['size']} | {r['shape'][0]} x {r['shape'][1]} | "
-                         f"{r['peak'] / GIB:.2f} GiB | {r['fitted'] / GIB:.2f} GiB | {r['estimate'] / GIB:.2f} GiB |")
+                         f"{r['peak'] / GIB:.2f} GiB | {r['fitted'] / GIB:.2f} GiB | "
+                         f"{r['estimate'] / GIB:.2f} GiB |")
     path.write_text("\n".join(lines) + "\n")
 
 

@@ -84,7 +84,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         fitted = r["fitted"] = base + factor * r["activations"] + r["optimiser"]
-        print(f"| {r['optimizer']} | {r['size']} | {r['shape'][0]} x {r['shape'][1]} | {r['peak'] / gib:.2f} GiB "
+        print(f"| {r['optimizer']} | {r['size']} | {r['shape'][0]} x {r['shape'][1]} | {r['peak'] / gib:.2f} "
+              "GiB "
               f"| {fitted / gib:.2f} GiB | {r['estimate'] / gib:.2f} GiB | {r['seconds']:.0f} |")
     _save(args.json, rows, float(base), float(factor), "python benchmarks/memory_calibration.py" + (
         "" if args.from_log else " " + " ".join(sys.argv[1:])))
@@ -94,7 +95,8 @@ def _save(path, rows, base, factor, command):
     from nst_helpers import memory
 
     payload = dict(date=f"{datetime.date.today()}", command=command, base=base, factor=factor, rows=rows,
-                   memory_py=dict(base=memory.BASE_BYTES, factor=memory.ACTIVATION_FACTOR, safety=memory.SAFETY))
+                   memory_py=dict(base=memory.BASE_BYTES, factor=memory.ACTIVATION_FACTOR,
+                                  safety=memory.SAFETY))
     with open(path, "w") as handle:
         json.dump(payload, handle, indent=1)
 

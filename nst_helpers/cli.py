@@ -16,11 +16,26 @@ from pathlib import Path
 from .errors import NSTError, OptionError
 from .files import check_output_path, unique_path
 from .images import DEFAULT_CONTENT, DEFAULT_STYLE, SAMPLES
+from .schedule import process_seconds
 from .settings import StyleSettings
+
+SAVE_SECONDS = 0.3  # kept back from --time-budget for writing the PNG (about 0.1 s at 512 px)
+
+__all__ = ["flag", "add_settings_flags", "settings_options", "command_line", "cmd_stylize", "cmd_prefetch",
+           "cmd_doctor", "cmd_samples", "build_parser", "main"]
 
 
 def flag(name: str) -> str:
-    """The command-line flag of a :class:`StyleSettings` field: ``style_layer_weights`` -> ``--style-layer-weights``."""
+    """The command-line flag of a :class:`StyleSettings` field.
+
+    Example: ``flag("style_layer_weights") == "--style-layer-weights"``.
+
+    Args:
+        name: the field's name.
+
+    Returns:
+        The flag.
+    """
     return "--" + name.replace("_", "-")
 
 
@@ -42,6 +57,9 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
 
     Flags left out are absent from the parsed namespace, so stylize applies the
     settings' own defaults.
+
+    Args:
+        parser: the ``stylize`` sub-command's parser, changed in place.
     """
     for field in dataclasses.fields(StyleSettings):
         meta = field.metadata
@@ -60,9 +78,17 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(flag(field.name), **options)
 
 
-def settings_options(args) -> dict:
-    """The stylize options given on the command line (a dict of StyleSettings fields)."""
-    options = {f.name: getattr(args, f.name) for f in dataclasses.fields(StyleSettings) if hasattr(args, f.name)}
+def settings_options(args: argparse.Namespace) -> dict:
+    """The stylize options given on the command line.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        ``{field: value}`` for the :class:`StyleSettings` fields that were given.
+    """
+    fields = dataclasses.fields(StyleSettings)
+    options = {f.name: getattr(args, f.name) for f in fields if hasattr(args, f.name)}
     if "iterations" in options and len(options["iterations"]) == 1:
         options["iterations"] = options["iterations"][0]
     if "size" not in options and "stages" in options:
@@ -74,12 +100,22 @@ def settings_options(args) -> dict:
     return options
 
 
-def command_line(content, style, **options) -> str:
+def command_line(content: str | Path, style: str | Path | list, **options: object) -> str:
     """The ``python -m nst_helpers stylize ...`` line that runs ``stylize(content, style, **options)``.
 
-    ``content`` and ``style`` (or a list of styles) must be file paths or sample names;
-    options at their default are left out.  Raises :class:`OptionError` for an option
-    the command line cannot express (an image array as ``init`` or a mask).
+    Example: ``command_line("chelsea", "swirl", size=256)``.
+
+    Args:
+        content: a file path or sample name.
+        style: a file path or sample name, or a list of them.
+        **options: ``stylize``'s options; those at their default are left out.
+
+    Returns:
+        The shell-quoted command line.
+
+    Raises:
+        OptionError: for an option the command line cannot express (an image array as
+            ``init`` or a mask).
     """
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     words = ["python", "-m", "nst_helpers", "stylize", str(content), *map(str, styles)]
@@ -111,7 +147,15 @@ def _label(source: str) -> str:
     return source if source in SAMPLES else Path(source).stem
 
 
-def cmd_stylize(args) -> int:
+def cmd_stylize(args: argparse.Namespace) -> int:
+    """``python -m nst_helpers stylize``: stylise, then save the result without overwriting anything.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit status (0, or 130 when interrupted).
+    """
     from . import optimise
     from .images import save_image
 
@@ -129,9 +173,17 @@ def cmd_stylize(args) -> int:
     check_output_path(output, overwrite=args.overwrite, protect=inputs, other="another -o",
                       overwrite_hint="choose another -o or add --overwrite")
     given = options.get("iterations", StyleSettings.default("iterations"))
-    print(f"content: {content}   style: {', '.join(styles)}   size: {settings.size}px   "
-          f"{settings.optimizer} x {' + '.join(map(str, given if isinstance(given, list) else [given]))}", flush=True)
-    result = optimise.stylize(content, styles if len(styles) > 1 else styles[0], progress=not args.quiet, **options)
+    counts = " + ".join(map(str, given if isinstance(given, list) else [given]))
+    plan = f"{settings.optimizer} x {counts}"
+    if settings.time_budget is not None:
+        # The budget covers the whole command: what importing TensorFlow and checking took is spent
+        # already, and writing the PNG comes after stylize.
+        spent = process_seconds() + SAVE_SECONDS
+        options["time_budget"] = max(settings.time_budget - spent, 1e-3)
+        plan = f"{settings.optimizer}, stages {settings.stages}, time budget {settings.time_budget:g} s"
+    print(f"content: {content}   style: {', '.join(styles)}   size: {settings.size}px   {plan}", flush=True)
+    style = styles if len(styles) > 1 else styles[0]
+    result = optimise.stylize(content, style, progress=not args.quiet, **options)
     path = save_image(result.image, output, overwrite=args.overwrite, protect=inputs)
     if result.stopped:
         print(f"stopped early: {result.stopped}", file=sys.stderr)
@@ -141,7 +193,15 @@ def cmd_stylize(args) -> int:
     return 130 if getattr(result.stopped, "reason", None) is optimise.StopReason.INTERRUPTED else 0
 
 
-def cmd_prefetch(args) -> int:
+def cmd_prefetch(args: argparse.Namespace) -> int:
+    """``python -m nst_helpers prefetch``: cache the weights and check the samples, for offline use.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit status.
+    """
     from .images import sample_path
     from .weights import load_vgg19_weights
 
@@ -153,7 +213,15 @@ def cmd_prefetch(args) -> int:
     return 0
 
 
-def cmd_doctor(args) -> int:
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """``python -m nst_helpers doctor``: :func:`nst_helpers.doctor.run_doctor`, printed.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit status (1 when something essential is missing).
+    """
     from .doctor import format_report, run_doctor
 
     report = run_doctor(smoke_seconds=args.smoke_seconds, smoke_size=args.smoke_size)
@@ -161,7 +229,15 @@ def cmd_doctor(args) -> int:
     return 0 if report["ok"] else 1
 
 
-def cmd_samples(args) -> int:
+def cmd_samples(args: argparse.Namespace) -> int:
+    """``python -m nst_helpers samples``: list the bundled images and their files.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit status (2 when a file is missing).
+    """
     from .images import sample_path
 
     errors = []
@@ -179,30 +255,51 @@ def cmd_samples(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser, with its four sub-commands.
+
+    Returns:
+        The parser.
+    """
     parser = argparse.ArgumentParser(prog="python -m nst_helpers", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     st = sub.add_parser("stylize", help="paint a content image in the style of one or more style images")
-    st.add_argument("content", nargs="?", help=f"content image path or sample name (default {DEFAULT_CONTENT})")
-    st.add_argument("style", nargs="*", help=f"style image path(s) or sample name(s) (default {DEFAULT_STYLE})")
-    st.add_argument("--style", dest="style_option", nargs="+", metavar="STYLE", help="style image(s), as an option")
-    st.add_argument("-o", "--output", help="output PNG/JPEG (default outputs/CONTENT_STYLE.png, never overwritten)")
-    st.add_argument("--overwrite", action="store_true", help="replace an existing output file (never an input)")
+    st.add_argument("content", nargs="?",
+                    help=f"content image path or sample name (default {DEFAULT_CONTENT})")
+    st.add_argument("style", nargs="*",
+                    help=f"style image path(s) or sample name(s) (default {DEFAULT_STYLE})")
+    st.add_argument("--style", dest="style_option", nargs="+", metavar="STYLE",
+                    help="style image(s), as an option")
+    st.add_argument("-o", "--output",
+                    help="output PNG/JPEG (default outputs/CONTENT_STYLE.png, never overwritten)")
+    st.add_argument("--overwrite", action="store_true",
+                    help="replace an existing output file (never an input)")
     add_settings_flags(st)
     st.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     st.set_defaults(func=cmd_stylize)
-    pf = sub.add_parser("prefetch", help="cache the VGG19 weights and check the sample images (offline classroom)")
+    pf = sub.add_parser("prefetch",
+                        help="cache the VGG19 weights and check the sample images (offline classroom)")
     pf.set_defaults(func=cmd_prefetch)
     sm = sub.add_parser("samples", help="list the bundled sample images and where their files are")
     sm.set_defaults(func=cmd_samples)
     dr = sub.add_parser("doctor", help="check this machine before a workshop: versions, GPU, weights, "
                         "samples, a timed smoke run and the series' run time")
-    dr.add_argument("--smoke-seconds", type=float, default=10.0, help="length of the timed stylisation (0: skip)")
+    dr.add_argument("--smoke-seconds", type=float, default=10.0,
+                    help="length of the timed stylisation (0: skip)")
     dr.add_argument("--smoke-size", type=int, default=256, help="long side of the smoke run in pixels")
     dr.set_defaults(func=cmd_doctor)
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """``python -m nst_helpers``: parse, run the sub-command, report a clear error.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: 0, 1 (doctor: not ready), 2 (a bad input, with its message) or
+        130 (interrupted).
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

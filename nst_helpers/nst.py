@@ -37,6 +37,8 @@ from .images import fit_long_side, preprocess
 from .losses import content_loss, gram_matrix, layer_style_loss
 from .model import build_vgg19
 
+__all__ = ["NST", "NSTTypeError"]
+
 
 class NSTTypeError(NSTError, TypeError):
     """An argument of :class:`NST` has the wrong type or shape (the message says which)."""
@@ -66,15 +68,35 @@ def _is_float(value) -> bool:
 class NST:
     """Neural style transfer (Gatys et al. 2015) with Adam, as one object.
 
-    ``NST(style_image, content_image, alpha=1e4, beta=1, var=10)`` scales both
-    images, builds the model and computes the targets; ``generate_image()`` then
-    paints the content image in the style of the style image.
+    Example: ``image, cost = NST(style, content).generate_image(iterations=200)``.
+    The constructor scales both images, builds the model and computes the targets;
+    :meth:`generate_image` then paints the content image in the style of the style image.
+
+    Where it departs from Gatys et al. (arXiv 1508.06576), as the exercise does: Adam on
+    the pixels instead of L-BFGS, from the content image instead of white noise; the
+    content layer is ``block5_conv2`` (the paper's ``conv4_2``); the costs are plain means
+    of squares (no factor 1/2 or 1/(4 N^2 M^2)), and a total-variation
+    cost (weight ``var``), which the paper does not have, is added.
+
+    Derived in notebook 11, §2 ("The skeleton: layers, checks and `__init__`"); each
+    method in the section of the same name.
+
+    Args:
+        style_image: ``(h, w, 3)`` array with values in ``[0, 255]``.
+        content_image: ``(h, w, 3)`` array with values in ``[0, 255]``.
+        alpha: the weight of the content cost (non-negative).
+        beta: the weight of the style cost (non-negative).
+        var: the weight of the variational cost (non-negative).
+
+    Raises:
+        NSTTypeError: for an argument of the wrong type or shape (a ``TypeError``).
     """
 
     style_layers = ['block1_conv1', 'block2_conv1', 'block3_conv1', 'block4_conv1', 'block5_conv1']
     content_layer = 'block5_conv2'
 
-    def __init__(self, style_image, content_image, alpha=1e4, beta=1, var=10):
+    def __init__(self, style_image: np.ndarray, content_image: np.ndarray, alpha: float = 1e4,
+                 beta: float = 1, var: float = 10) -> None:
         if not _is_image_array(style_image):
             raise NSTTypeError("style_image must be a numpy.ndarray with shape (h, w, 3)")
         if not _is_image_array(content_image):
@@ -91,11 +113,12 @@ class NST:
         self.generate_features()
 
     @staticmethod
-    def scale_image(image):
+    def scale_image(image: np.ndarray) -> tf.Tensor:
         """``(h, w, 3)`` in [0, 255] -> ``(1, h_new, w_new, 3)`` float32 tensor in [0, 1], long side 512.
 
         Bicubic resize (``tf.image.resize``), then ``/ 255`` and clipping: bicubic
-        interpolation overshoots a little near sharp edges.
+        interpolation overshoots a little near sharp edges.  Derived in notebook 11, §3
+        ("`scale_image`: long side 512 px, values in [0, 1]").
         """
         if not _is_image_array(image):
             raise NSTTypeError("image must be a numpy.ndarray with shape (h, w, 3)")
@@ -103,10 +126,12 @@ class NST:
         resized = tf.image.resize(tf.cast(image[np.newaxis], tf.float32), (h_new, w_new), method="bicubic")
         return tf.clip_by_value(resized / 255.0, 0.0, 1.0)
 
-    def load_model(self):
+    def load_model(self) -> None:
         """VGG19 with average pooling, up to ``block5_conv2``; outputs: style layers, then content layer.
 
-        Input: caffe-preprocessed images (:func:`nst_helpers.images.preprocess`).
+        Input: caffe-preprocessed images (:func:`nst_helpers.images.preprocess`).  Average
+        pooling as Gatys et al. suggest for synthesis.  Derived in notebook 11, §4
+        ("`load_model`: VGG19 with average pooling, six outputs").
         """
         vgg = build_vgg19(pooling="avg", last_layer=self.content_layer)
         outputs = [vgg.get_layer(name).output for name in self.style_layers]
@@ -116,21 +141,31 @@ class NST:
         self.model = model
 
     @staticmethod
-    def gram_matrix(input_layer):
-        """``(1, h, w, c)`` -> ``(1, c, c)`` Gram matrix divided by ``h * w``."""
+    def gram_matrix(input_layer: tf.Tensor) -> tf.Tensor:
+        """``(1, h, w, c)`` -> ``(1, c, c)`` Gram matrix divided by ``h * w``.
+
+        Gatys et al.'s ``G = F F^T``, divided by the number of positions.  Derived in
+        notebook 11, §5 ("`gram_matrix`: which channels fire together").
+        """
         if not _is_tensor(input_layer) or input_layer.shape.rank != 4:
             raise NSTTypeError("input_layer must be a tensor of rank 4")
         return gram_matrix(input_layer)
 
-    def generate_features(self):
-        """Set ``gram_style_features`` (style image) and ``content_feature`` (content image)."""
+    def generate_features(self) -> None:
+        """Set ``gram_style_features`` (style image) and ``content_feature`` (content image).
+
+        Derived in notebook 11, §6 ("`generate_features`: the targets").
+        """
         style_outputs = self.model(preprocess(self.style_image))
         content_outputs = self.model(preprocess(self.content_image))
         self.gram_style_features = [self.gram_matrix(output) for output in style_outputs[:-1]]
         self.content_feature = content_outputs[-1]
 
-    def layer_style_cost(self, style_output, gram_target):
-        """Mean squared difference between the Gram matrix of ``style_output`` and ``gram_target``."""
+    def layer_style_cost(self, style_output: tf.Tensor, gram_target: tf.Tensor) -> tf.Tensor:
+        """Mean squared difference between the Gram matrix of ``style_output`` and ``gram_target``.
+
+        Derived in notebook 11, §7 ("`layer_style_cost` and `style_cost`").
+        """
         if not _is_tensor(style_output) or style_output.shape.rank != 4:
             raise NSTTypeError("style_output must be a tensor of rank 4")
         c = style_output.shape[-1]
@@ -138,8 +173,11 @@ class NST:
             raise NSTTypeError(f"gram_target must be a tensor of shape [1, {c}, {c}]")
         return layer_style_loss(style_output, gram_target)
 
-    def style_cost(self, style_outputs):
-        """Layer style costs averaged with equal weights (summing to 1)."""
+    def style_cost(self, style_outputs: list) -> tf.Tensor:
+        """Layer style costs averaged with equal weights (summing to 1), as Gatys et al.'s :math:`w_l`.
+
+        Derived in notebook 11, §7 ("`layer_style_cost` and `style_cost`").
+        """
         length = len(self.style_layers)
         if not isinstance(style_outputs, list) or len(style_outputs) != length:
             raise NSTTypeError(f"style_outputs must be a list with a length of {length}")
@@ -147,22 +185,26 @@ class NST:
         return tf.add_n([weight * self.layer_style_cost(output, target)
                          for output, target in zip(style_outputs, self.gram_style_features)])
 
-    def content_cost(self, content_output):
-        """Mean squared difference between ``content_output`` and ``content_feature``."""
+    def content_cost(self, content_output: tf.Tensor) -> tf.Tensor:
+        """Mean squared difference between ``content_output`` and ``content_feature``.
+
+        Derived in notebook 11, §8 ("`content_cost`").
+        """
         shape = self.content_feature.shape
         if not _is_tensor(content_output) or content_output.shape != shape:
             raise NSTTypeError(f"content_output must be a tensor of shape {shape}")
         return content_loss(content_output, self.content_feature)
 
     @staticmethod
-    def variational_cost(generated_image):
-        """Total variation of a ``(1, nh, nw, 3)`` image: the sum of absolute differences of neighbouring pixels.
+    def variational_cost(generated_image: tf.Tensor) -> tf.Tensor:
+        """Total variation of a ``(1, nh, nw, 3)`` image: the sum of absolute neighbour differences.
 
         This is the exercise's definition (``tf.image.total_variation``), which its
         default weight ``var=10`` is tuned for: about 2e4 for a 512 px photo, against
         a style cost near 1e9.  It is not :func:`nst_helpers.losses.total_variation_loss`,
         the package's size-independent *mean squared* variation (about 2e-3 for the same
-        photo), which ``stylize`` weighs against its own normalised losses.
+        photo), which ``stylize`` weighs against its own normalised losses.  Gatys et al.
+        have no such term.  Derived in notebook 11, §9 ("`variational_cost`: total variation").
         """
         if not _is_tensor(generated_image):
             generated_image = tf.convert_to_tensor(generated_image, dtype=tf.float32)
@@ -173,8 +215,11 @@ class NST:
         if not _is_tensor(generated_image) or generated_image.shape != shape:
             raise NSTTypeError(f"generated_image must be a tensor of shape {shape}")
 
-    def total_cost(self, generated_image):
-        """``(J, J_content, J_style, J_var)`` with ``J = alpha * J_content + beta * J_style + var * J_var``."""
+    def total_cost(self, generated_image: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+        """``(J, J_content, J_style, J_var)`` with ``J = alpha * J_content + beta * J_style + var * J_var``.
+
+        Derived in notebook 11, §10 ("`total_cost` and `compute_grads`").
+        """
         self._check_generated(generated_image)
         outputs = self.model(preprocess(generated_image))
         J_content = self.content_cost(outputs[-1])
@@ -183,23 +228,29 @@ class NST:
         J = self.alpha * J_content + self.beta * J_style + self.var * J_var
         return J, J_content, J_style, J_var
 
-    def compute_grads(self, generated_image):
-        """``(gradients, J_total, J_content, J_style, J_var)`` for ``generated_image``."""
+    def compute_grads(self, generated_image: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        """``(gradients, J_total, J_content, J_style, J_var)`` for ``generated_image``.
+
+        Derived in notebook 11, §10 ("`total_cost` and `compute_grads`").
+        """
         self._check_generated(generated_image)
         with tf.GradientTape() as tape:
             tape.watch(generated_image)
             J_total, J_content, J_style, J_var = self.total_cost(generated_image)
         return tape.gradient(J_total, generated_image), J_total, J_content, J_style, J_var
 
-    def generate_image(self, iterations=1000, step=None, lr=0.01, beta1=0.9, beta2=0.99):
-        """Adam on the pixels, from the content image; returns ``(best image (h, w, 3) in [0, 1], best cost)``.
+    def generate_image(self, iterations: int = 1000, step: int | None = None, lr: float = 0.01,
+                       beta1: float = 0.9, beta2: float = 0.99) -> tuple[np.ndarray, float]:
+        """Adam on the pixels, from the content image: ``(best image (h, w, 3) in [0, 1], best cost)``.
 
         Iteration ``i`` is the image after ``i`` Adam steps (0: the content image),
         so ``iterations`` steps give ``iterations + 1`` costs, ``0 ... iterations``.
         With ``step``, the costs of every ``step``-th iteration and of the last one
         are printed.  Pixels are clipped to [0, 1] after each step.  The step is
         compiled with ``tf.function``; Ctrl-C ends the run early and still returns the
-        best image so far.
+        best image so far.  Gatys et al. use L-BFGS from white noise instead.
+
+        Derived in notebook 11, §11 ("`generate_image`: Adam, starting from the content image").
         """
         if not _is_int(iterations):
             raise NSTTypeError("iterations must be an integer")

@@ -31,12 +31,17 @@ import tensorflow as tf
 
 from .controls import prepare_colour, prepare_masks, wrap_callback
 from .errors import OptionError
+from .hardware import warn_slow_precision
 from .images import fit_long_side, load_image, resize, resize_long_side, to_float_image
-from .losses import gram_matrix
 from .memory import check_memory
-from .model import CONTENT_LAYERS, STYLE_LAYERS, build_extractor, check_layers, weights_source
-from .objective import content_term, style_term, variation_term
-from .settings import INITS, StyleSettings, auto_stages, check_weight, normalised_weights  # noqa: F401 (nh.optimise.auto_stages)
+from .model import CONTENT_LAYERS, STYLE_LAYERS, build_extractor, check_layers, feature_shapes, weights_source
+from .objective import content_term, redraw, style_term, variation_term
+from .schedule import Progress, TimePlan, check_budget
+from .settings import INITS, StyleSettings, auto_stages, check_weight, normalised_weights
+
+__all__ = ["StyleObjective", "StyleResult", "StepInfo", "StopReason", "Stopped", "stylize", "run_adam", "run_lbfgs",
+           "make_init", "auto_stages", "ADAM_SEED_SETTINGS", "ADAM_DEFAULTS", "DEFAULTS", "OPTIMIZERS",
+           "SW_REDRAW_EVERY"]  # auto_stages: re-exported from settings (notebooks: nh.optimise.auto_stages)
 
 DEFAULTS = {name: StyleSettings.default(name) for name in (
     "size", "iterations", "optimizer", "content_weight", "style_weight", "tv_weight", "init", "pooling",
@@ -64,6 +69,10 @@ class Stopped(str):
         self = super().__new__(cls, message or reason.value)
         self.reason = reason
         return self
+
+
+class _TimeUp(Exception):
+    """Raised inside an optimiser when a stage's share of the time budget is spent (not a stop)."""
 
 
 class _Stop(Exception):
@@ -114,17 +123,15 @@ class StyleObjective:
     matrices are averaged with those weights).  With ``style_masks`` (one ``(h, w)``
     mask per style) each style applies only in its region instead, through masked
     (guided) Gram matrices, and ``style_weights`` multiplies each region's term.
-    ``style_blend`` is the old name of ``style_weights``.
+    ``style_loss`` chooses the style representation (:mod:`nst_helpers.distributions`).
     """
 
     def __init__(self, content, styles, *, style_weights=None, content_layers=CONTENT_LAYERS,
                  style_layers=STYLE_LAYERS, style_layer_weights=None, content_weight=1.0,
                  style_weight=10.0, tv_weight=1.0, pooling="max", precision="float32", style_masks=None,
-                 style_blend=None):
-        if style_blend is not None:  # kept for notebook 08, which still spells it so
-            if style_weights is not None:
-                raise OptionError("give style_weights only (style_blend is its old name)")
-            style_weights = style_blend
+                 style_loss="gram", sw_directions=32, pool_padding="same", seed=0, style_blend=None):
+        if style_blend is not None:
+            raise OptionError("style_blend= is the old name of style_weights=; use style_weights=")
         self.content = to_float_image(content, name="content")
         styles = [to_float_image(s, name="style") for s in (styles if isinstance(styles, (list, tuple)) else [styles])]
         self.content_layers = check_layers(content_layers)
@@ -133,31 +140,38 @@ class StyleObjective:
         blend = normalised_weights(style_weights, range(len(styles)), "style_weights")
         self.weights = {name: check_weight(f"{name}_weight", value) for name, value in
                         dict(content=content_weight, style=style_weight, tv=tv_weight).items()}
-        self.extractor = build_extractor(self.content_layers + self.style_layers, pooling, precision)
-        style_grams = []
-        for style in styles:
-            features = self.extractor(style[None])
-            style_grams.append({name: gram_matrix(features[name]) for name in self.style_layers})
+        self.extractor = build_extractor(self.content_layers + self.style_layers, pooling, precision, pool_padding)
+        style_features = [self.extractor(style[None]) for style in styles]
         content = content_term(self.extractor(self.content[None]), self.content_layers, self.weights["content"])
-        blended = style_term(style_grams, self.style_layer_weights, self.weights["style"], blend=blend.values())
-        self.content_targets = {t.layer: t.value for t in content.targets}
-        self.style_targets = {t.layer: t.value for t in blended.targets}
-        if style_masks is not None:
+        shapes = feature_shapes(*self.content.shape[:2], self.style_layers, pool_padding)
+        positions = {name: shapes[name][0] * shapes[name][1] for name in self.style_layers}
+        options = dict(loss=style_loss, positions=positions, directions=sw_directions, pool_padding=pool_padding)
+        if style_masks is None:
+            style = style_term(style_features, self.style_layer_weights, self.weights["style"],
+                               blend=blend.values(), **options)
+        else:
             from .controls import resize_mask
 
             masks = [resize_mask(m, *self.content.shape[:2]) for m in style_masks]
-            if len(masks) != len(style_grams):
-                raise OptionError(f"style_masks needs one mask per style ({len(style_grams)}), got {len(masks)}")
+            if len(masks) != len(style_features):
+                raise OptionError(f"style_masks needs one mask per style ({len(style_features)}), got {len(masks)}")
             multipliers = [1.0] * len(masks) if style_weights is None else [float(m) for m in style_weights]
             if len(multipliers) != len(masks) or any(not (m >= 0 and math.isfinite(m)) for m in multipliers):
                 raise OptionError(f"style_weights with style_masks need {len(masks)} numbers >= 0, got {multipliers}")
-            blended = style_term(style_grams, self.style_layer_weights, self.weights["style"], masks=masks,
-                                 multipliers=multipliers)
-        self.style_masks = style_masks
-        self.loss_terms = {term.name: term for term in (content, blended, variation_term(self.weights["tv"]))}
+            style = style_term(style_features, self.style_layer_weights, self.weights["style"], masks=masks,
+                               multipliers=multipliers, **options)
+        self.content_targets = {t.layer: t.value for t in content.targets}
+        self.style_targets = {t.layer: t.value for t in style.targets}
+        self.style_masks, self.style_loss = style_masks, style_loss
+        self.loss_terms = {term.name: term for term in (content, style, variation_term(self.weights["tv"]))}
+        self.redraw(seed)
         shape = (1, *self.content.shape)
         self.value_and_grad = tf.function(self._value_and_grad, input_signature=[
             tf.TensorSpec(shape, tf.float32)], jit_compile=False)
+
+    def redraw(self, seed) -> None:
+        """New random directions for ``style_loss="sw"`` (seeded: the same ``seed`` draws the same ones)."""
+        redraw(self.loss_terms["style"], np.random.default_rng(seed))
 
     def terms(self, image):
         """Loss terms (tensors) for a batch-of-one image in ``[0, 1]``: total, content, style, tv."""
@@ -179,10 +193,10 @@ class StyleObjective:
 class _Tracker:
     """Keeps the best image, the history and the frames; calls the callback."""
 
-    def __init__(self, result, callback, frame_every, progress_bar, stage, size, offset, start):
+    def __init__(self, result, callback, frame_every, progress, stage, size, offset, start, deadline=None):
         self.result, self.callback, self.frame_every = result, callback, frame_every
-        self.bar, self.stage, self.size, self.offset, self.start = progress_bar, stage, size, offset, start
-        self.best_loss, self.best_image, self.iteration = math.inf, None, 0
+        self.bar, self.stage, self.size, self.offset, self.start = progress, stage, size, offset, start
+        self.best_loss, self.best_image, self.iteration, self.deadline = math.inf, None, 0, deadline
 
     def evaluated(self, image, terms):
         losses = {k: float(v) for k, v in terms.items()}
@@ -202,12 +216,20 @@ class _Tracker:
         if self.frame_every and overall % self.frame_every == 0:
             self.result.frames.append((overall, np.clip(current, 0, 1)))
         if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix(loss=f"{losses['total']:.4g}")
+            self.bar.step(self.stage, losses["total"])
         if self.callback is not None:
             info = StepInfo(overall, self.stage, self.size, losses, self.best_loss, current, seconds)
             if self.callback(info):
                 raise _Stop(StopReason.CALLBACK)
+        if self.deadline is not None and time.perf_counter() + self.last_step() >= self.deadline:
+            raise _TimeUp
+
+    def last_step(self) -> float:
+        """Seconds the last iteration took (0 before two): the next one is expected to take as long."""
+        history = self.result.history
+        if len(history) < 2 or history[-2]["stage"] != self.stage:
+            return 0.0
+        return history[-1]["seconds"] - history[-2]["seconds"]
 
 
 def run_adam(objective, init, iterations, tracker, *, learning_rate=ADAM_DEFAULTS["learning_rate"],
@@ -287,6 +309,19 @@ def _check_stages_fit(settings, shape):
                      settings.optimizer, **options)
 
 
+# Sliced Wasserstein draws new random directions every this many iterations, restarting the
+# optimiser (Heitz et al. redraw them at each L-BFGS restart): a fixed set would let the image
+# match those few projections only.  Seeded by (seed, stage, round): reruns are identical.
+SW_REDRAW_EVERY = 25
+
+
+def _rounds(budget: int, style_loss: str) -> list[int]:
+    """A stage's iterations split into rounds between redraws of the directions (one round unless sw)."""
+    if style_loss != "sw":
+        return [budget]
+    return [min(SW_REDRAW_EVERY, budget - start) for start in range(0, budget, SW_REDRAW_EVERY)]
+
+
 class _Run:
     """The state of one :func:`stylize` run between its stages: the best image so far."""
 
@@ -296,6 +331,7 @@ class _Run:
             style_weights, init, callback, frame_every, bar
         self.result = StyleResult(image=None, loss=math.inf, weights_source=weights_source(), settings=settings)
         self.image, self.start = None, time.perf_counter()
+        self.plan = TimePlan(settings.time_budget, settings.stages, self.start)
 
     def stage(self, stage, stage_size, budget):
         s = self.settings
@@ -305,13 +341,21 @@ class _Run:
                                    style_layers=s.style_layers, style_layer_weights=s.style_layer_weights,
                                    content_weight=s.content_weight, style_weight=s.style_weight,
                                    tv_weight=s.tv_weight, pooling=s.pooling, precision=s.precision,
-                                   style_masks=self.masks)
+                                   style_masks=self.masks, style_loss=s.style_loss, sw_directions=s.sw_directions,
+                                   pool_padding=s.pool_padding, seed=(s.seed, stage))
         start_image = make_init(self.init, content, styles[0], s.seed) if self.image is None else \
             resize(self.image, *content.shape[:2])
         tracker = _Tracker(self.result, self.callback, self.frame_every, self.bar, stage, content.shape[:2],
-                           self.result.iterations, self.start)
+                           self.result.iterations, self.start, self.plan.deadline(stage))
         try:
-            OPTIMIZERS[s.optimizer](objective, start_image, budget, tracker, **(s.optimizer_options or {}))
+            for round_, iterations in enumerate(_rounds(budget, s.style_loss)):
+                if round_:  # sliced Wasserstein: new directions, and the optimiser restarts from the best image
+                    objective.redraw((s.seed, stage, round_))
+                    start_image = tracker.best_image if tracker.best_image is not None else start_image
+                    tracker.best_loss = math.inf  # losses of other directions are not comparable: best of this round
+                OPTIMIZERS[s.optimizer](objective, start_image, iterations, tracker, **(s.optimizer_options or {}))
+        except _TimeUp:
+            pass  # this stage's time is spent: the next stage (or the result) starts from its best image
         finally:
             self.result.iterations += tracker.iteration
             if tracker.best_image is not None:
@@ -361,12 +405,11 @@ def stylize(content, style, *, callback=None, frame_every=0, progress=True, **se
     if settings.preserve_color == "luminance":
         callback = wrap_callback(callback, finish)
     _check_stages_fit(settings, content_full.shape[:2])
+    if settings.time_budget is not None:
+        check_budget(settings.time_budget, content_full.shape[:2], settings.size)
+    warn_slow_precision(settings.precision)
     tf.random.set_seed(settings.seed)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=settings.total_iterations, desc="stylize", unit="it", leave=True)
+    bar = Progress(settings, content_full.shape[:2]) if progress else None
     run = _Run(settings, content_full, styles, masks, style_weights, init, callback, frame_every, bar)
     try:
         for stage, (stage_size, budget) in enumerate(zip(settings.stages, settings.iterations)):

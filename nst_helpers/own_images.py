@@ -23,15 +23,23 @@ import numpy as np
 from .errors import ImageError
 from .images import load_image, load_sample
 
+__all__ = ["UPLOAD", "DOWNLOAD_TIMEOUT_S", "MAX_DOWNLOAD_BYTES", "USER_AGENT", "download_cache", "download",
+           "load_own"]
+
 UPLOAD = "upload"
 DOWNLOAD_TIMEOUT_S = 20
 MAX_DOWNLOAD_BYTES = 64 * 2**20
 # Wikimedia and others refuse Python's default user agent (HTTP 403).
-USER_AGENT = "nst_helpers (neural style transfer notebooks; https://github.com/nst-studio/neural-style-transfer)"
+USER_AGENT = ("nst_helpers (neural style transfer notebooks; "
+              "https://github.com/nst-studio/neural-style-transfer)")
 
 
 def download_cache() -> Path:
-    """Where downloaded pictures are kept (``NST_DOWNLOAD_DIR``, default ``~/.cache/nst_helpers``)."""
+    """Where downloaded pictures are kept.
+
+    Returns:
+        ``$NST_DOWNLOAD_DIR``, default ``~/.cache/nst_helpers``.
+    """
     return Path(os.environ.get("NST_DOWNLOAD_DIR", Path.home() / ".cache" / "nst_helpers"))
 
 
@@ -40,10 +48,17 @@ def _is_url(source) -> bool:
 
 
 def download(url: str) -> Path:
-    """Download ``url`` once into :func:`download_cache` and return the file's path.
+    """Download ``url`` once into :func:`download_cache`; later calls reuse the file.
 
-    Raises ``OSError`` (including ``urllib.error.URLError``) when the download fails;
-    a partial download never stays in the cache.
+    Args:
+        url: an ``http(s)`` address (at most 64 MB).
+
+    Returns:
+        The path of the downloaded file.
+
+    Raises:
+        OSError: (including ``urllib.error.URLError``) when the download fails; a partial
+            download never stays in the cache.
     """
     name = Path(urllib.parse.urlparse(url).path).name or "download"
     target = download_cache() / f"{hashlib.sha256(url.encode()).hexdigest()[:12]}_{name}"
@@ -74,12 +89,26 @@ def _upload():
     return next(iter(uploaded.values()))
 
 
-def load_own(source, fallback: str, size: int | None = None) -> np.ndarray:
-    """Load the learner's picture, or the bundled sample ``fallback`` when there is none.
+def load_own(source: str | os.PathLike | np.ndarray | None, fallback: str,
+             size: int | None = None) -> np.ndarray:
+    """Load the learner's picture, or a bundled sample when there is none.
 
-    ``source`` is ``None`` (use ``fallback``), a file path, an ``http(s)`` URL
-    (downloaded once, cached), ``"upload"`` (Colab's file picker) or an array.
-    A download that fails prints why and falls back to ``fallback``.
+    Example: ``load_own(MY_PHOTO, "chelsea", 256)`` with ``MY_PHOTO = None`` by default.
+
+    Derived in notebook 01, §9 ("Your own images").
+
+    Args:
+        source: ``None`` (use ``fallback``), a file path, an ``http(s)`` URL (downloaded
+            once, cached), ``"upload"`` (Colab's file picker) or an array.
+        fallback: the sample name (:func:`nst_helpers.list_samples`) to use instead; a
+            download that fails prints why and falls back to it.
+        size: the long side in pixels (``None``: the picture's own size).
+
+    Returns:
+        float32 RGB ``(h, w, 3)`` in ``[0, 1]``.
+
+    Raises:
+        ImageError: for a bad file of the learner's own, naming the file.
     """
     if source is None:
         return load_sample(fallback, size)

@@ -124,11 +124,22 @@ def _restricted_load(handle):
 
 
 def read_torch_legacy(data: bytes, name: str = "weights file") -> dict[str, np.ndarray]:
-    """Parse a legacy PyTorch pickle of tensors into ``{key: np.ndarray}``.
+    """Parse a legacy PyTorch pickle of tensors into ``{key: np.ndarray}``, without torch.
 
     The layout is five pickles (magic number, protocol, system info, the object,
     the storage keys) followed, per storage key, by an int64 element count and the
-    raw little-endian bytes.
+    raw little-endian bytes.  Only :class:`RestrictedUnpickler`'s four globals can be
+    reached; every tensor record is bounds-checked before it is read.
+
+    Args:
+        data: the whole file's bytes (check their SHA-256 first).
+        name: what to call the file in error messages.
+
+    Returns:
+        ``{key: array}``, each array its own C-contiguous copy.
+
+    Raises:
+        WeightsError: for anything unexpected, whatever the cause.
     """
     handle = io.BytesIO(data)
 

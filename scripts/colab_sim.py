@@ -117,7 +117,8 @@ def cmd_execute(args) -> int:
             failed = next((i for i, c in reversed(code_cells) if c.get("execution_count")), None)
         lines = re.sub(r"\x1b\[[0-9;]*m", "", str(failure)).strip().splitlines()  # no terminal colours
         count = nb.cells[failed].get("execution_count") if failed is not None else None
-        print(f"FAILED at cell {failed} (In [{count}]): {lines[-1][:300] if lines else type(failure).__name__}")
+        print(f"FAILED at cell {failed} (In [{count}]): "
+              f"{lines[-1][:300] if lines else type(failure).__name__}")
     if stderr:
         print(f"note: stderr output in cell(s) {sorted(set(stderr))}")
     print(f"seconds={seconds:.1f}")
@@ -125,7 +126,8 @@ def cmd_execute(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     weights = commands.add_parser("write-weights")
     weights.add_argument("out")

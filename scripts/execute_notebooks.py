@@ -83,7 +83,8 @@ def execute(path: Path, cpu: str, date: str) -> float:
 
 def main(argv: list[str]) -> int:
     wanted = argv or [""]
-    paths = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if any(p.name.startswith(w) for w in wanted))
+    paths = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")
+                   if any(p.name.startswith(w) for w in wanted))
     if not paths:
         raise SystemExit(f"no notebook matches {argv}")
     os.environ.pop("MPLBACKEND", None)  # the inline backend, as in nbval

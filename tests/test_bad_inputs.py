@@ -119,7 +119,8 @@ def case_16bit_gray(tmp):
     def check(image):
         assert image.shape == (48, 64, 3)
         np.testing.assert_allclose(image[..., 0], ramp / 65535.0, atol=1 / 255 + 1e-6)
-        assert np.array_equal(image[..., 0], image[..., 2]) and image[0, -1, 0] == 1.0 and image[0, 0, 0] == 0.0
+        assert np.array_equal(image[..., 0], image[..., 2])
+        assert image[0, -1, 0] == 1.0 and image[0, 0, 0] == 0.0
     return path, check
 
 
@@ -149,7 +150,8 @@ def case_palette_gif(tmp):
 
 
 def case_animated_gif(tmp):
-    frames = [Image.new("RGB", (64, 48), RED), Image.new("RGB", (64, 48), BLUE), Image.new("RGB", (64, 48), GREEN)]
+    frames = [Image.new("RGB", (64, 48), RED), Image.new("RGB", (64, 48), BLUE),
+              Image.new("RGB", (64, 48), GREEN)]
     path = tmp / "animated.gif"
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
     assert getattr(Image.open(path), "n_frames", 1) == 3
@@ -335,7 +337,8 @@ FILE_CASES = [
     Case("PIL image object", case_pil_image, None),
     Case("bytes of a PNG", case_bytes, None),
     Case("empty bytes", lambda tmp: b"", fails("<bytes>", "empty")),
-    Case("missing file", lambda tmp: tmp / "nope" / "photo.jpg", fails("{path}", "no such file", "Check the path")),
+    Case("missing file", lambda tmp: tmp / "nope" / "photo.jpg",
+         fails("{path}", "no such file", "Check the path")),
     Case("directory path", lambda tmp: tmp, fails("{path}", "is a folder", "PNG or JPEG")),
     Case("unknown sample name in load_image", lambda tmp: "chelsae",
          fails("chelsae", "no such file", "Did you mean the bundled sample 'chelsea'")),
@@ -389,7 +392,8 @@ def test_postscript_is_refused_without_running_ghostscript(tmp_path, monkeypatch
 
 
 def test_unknown_sample_name():
-    with pytest.raises(ImageError, match=r"unknown sample 'chelsae'; did you mean 'chelsea'\? choose one of:.*astronaut"):
+    with pytest.raises(ImageError,
+                       match=r"unknown sample 'chelsae'; did you mean 'chelsea'\? choose one of:.*astronaut"):
         load_sample("chelsae")
     with pytest.raises(ImageError, match="unknown sample"):
         load_sample(["not", "a", "name"])
@@ -404,7 +408,8 @@ def ok_array(array, check):
 
 ARRAY_CASES = [
     Case("rank 1", np.zeros(5, np.float32), fails("shape (5,)", "(height, width, 3)")),
-    Case("rank 5", np.zeros((1, 1, 40, 40, 3), np.float32), fails("shape (1, 1, 40, 40, 3)", "(height, width, 3)")),
+    Case("rank 5", np.zeros((1, 1, 40, 40, 3), np.float32),
+         fails("shape (1, 1, 40, 40, 3)", "(height, width, 3)")),
     Case("batch of 2", np.zeros((2, 40, 40, 3), np.float32), fails("shape (2, 40, 40, 3)", "pass one image")),
     Case("channels first", np.zeros((3, 40, 40), np.float32), fails("channels-first", "np.moveaxis")),
     Case("2 channels", np.zeros((40, 40, 2), np.float32), fails("shape (40, 40, 2)", "(height, width, 3)")),
@@ -419,7 +424,8 @@ ARRAY_CASES = [
     Case("inf", np.where(np.eye(40, dtype=bool)[..., None], np.inf, 0.5).repeat(3, -1),
          fails("NaN or infinite", "np.nan_to_num")),
     Case("float64 beyond float32", np.full((40, 40, 3), 1e300), fails("NaN or infinite")),
-    Case("float 0-255", np.full((40, 40, 3), 200.0, np.float32), fails("[200, 200]", "[0, 1]", "divide by 255")),
+    Case("float 0-255", np.full((40, 40, 3), 200.0, np.float32),
+         fails("[200, 200]", "[0, 1]", "divide by 255")),
     Case("float -1..1", np.linspace(-1, 1, 40 * 40 * 3).reshape(40, 40, 3),
          fails("[-1, 1]", "(image + 1) / 2")),
     Case("caffe tensor", np.full((40, 40, 3), -100.0, np.float32), fails("[-100, -100]", "deprocess()")),
@@ -428,10 +434,13 @@ ARRAY_CASES = [
     Case("20x20 array", np.zeros((20, 20, 3), np.uint8), fails("20x20 pixels", "at least 32 px")),
     Case("ragged list", [[1, 2], [3]], fails("cannot be converted to an array", "(h, w, 3)")),
     Case("None", None, fails("NoneType", "file path")),
-    Case("uint8 RGB", np.full((40, 48, 3), 255, np.uint8), lambda im: np.all(im == 1.0) and im.shape == (40, 48, 3)),
+    Case("uint8 RGB", np.full((40, 48, 3), 255, np.uint8), lambda im: np.all(im == 1.0)
+         and im.shape == (40, 48, 3)),
     Case("uint16 RGB", np.full((40, 48, 3), 65535, np.uint16), lambda im: np.all(im == 1.0)),
-    Case("float16", np.full((40, 48, 3), 0.5, np.float16), lambda im: np.all(im == 0.5) and im.dtype == np.float32),
-    Case("2-D gray float", np.full((40, 48), 0.25), lambda im: im.shape == (40, 48, 3) and np.all(im == 0.25)),
+    Case("float16", np.full((40, 48, 3), 0.5, np.float16), lambda im: np.all(im == 0.5)
+         and im.dtype == np.float32),
+    Case("2-D gray float", np.full((40, 48), 0.25), lambda im: im.shape == (40, 48, 3)
+         and np.all(im == 0.25)),
     Case("batch of 1", np.full((1, 40, 48, 3), 0.75, np.float32), lambda im: im.shape == (40, 48, 3)),
     Case("RGBA float on white", np.concatenate([np.zeros((40, 48, 3)), np.zeros((40, 48, 1))], -1),
          lambda im: np.all(im == 1.0)),

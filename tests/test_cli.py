@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nst_helpers import cli, images, optimise
+from nst_helpers import cli, images, optimise, samples
 from nst_helpers.errors import OptionError
 from nst_helpers.images import SAMPLES, load_image
 from nst_helpers.optimise import StopReason, Stopped, StyleResult
@@ -41,7 +41,8 @@ class FakeStylize:
 
     def __call__(self, content, style, **kwargs):
         self.calls.append(dict(content=content, style=style, **kwargs))
-        return StyleResult(image=np.full((40, 64, 3), 0.5, np.float32), loss=1.25, iterations=kwargs["iterations"],
+        return StyleResult(image=np.full((40, 64, 3), 0.5, np.float32), loss=1.25,
+                           iterations=kwargs["iterations"],
                            seconds=0.01, weights_source="fake-weights", stopped=self.stopped)
 
 
@@ -87,9 +88,10 @@ def test_stylize_subprocess(tmp_path, needs_weights):
 
 def test_arguments_reach_stylize(tmp_path, fake_stylize):
     out = tmp_path / "o.png"
-    code = cli.main(["stylize", "chelsea", "hubble", "ihc", "-o", str(out), "--size", "96", "--iterations", "7",
-                     "--optimizer", "adam", "--style-weights", "1", "3", "--init", "noise", "--pooling", "avg",
-                     "--seed", "5", "--style-weight", "20", "--tv-weight", "0.5", "-q"])
+    code = cli.main(["stylize", "chelsea", "hubble", "ihc", "-o", str(out), "--size", "96",
+                     "--iterations", "7", "--optimizer", "adam", "--style-weights", "1", "3",
+                     "--init", "noise", "--pooling", "avg", "--seed", "5", "--style-weight", "20",
+                     "--tv-weight", "0.5", "-q"])
     assert code == 0
     (call,) = fake_stylize.calls
     assert call["content"] == "chelsea" and call["style"] == ["hubble", "ihc"]
@@ -116,14 +118,15 @@ def test_every_setting_has_a_same_named_flag():
         choices = field.metadata["choices"]
         assert (tuple(action.choices) if action.choices else None) == (tuple(choices) if choices else None)
         if field.default is not None and field.name != "size":
-            shown = " ".join(map(str, field.default)) if isinstance(field.default, tuple) else str(field.default)
+            default = field.default
+            shown = " ".join(map(str, default)) if isinstance(default, tuple) else str(default)
             assert f"(default {shown})" in action.help
 
 
 def test_precision_layer_weights_and_optimizer_options_reach_stylize(tmp_path, fake_stylize):
     assert cli.main(["stylize", "chelsea", "hubble", "-o", str(tmp_path / "o.png"), "--precision", "bfloat16",
-                     "--style-layer-weights", "1", "2", "3", "4", "5", "--optimizer-options", "history_size=5",
-                     *FAST]) == 0
+                     "--style-layer-weights", "1", "2", "3", "4", "5", "--optimizer-options",
+                     "history_size=5", *FAST]) == 0
     (call,) = fake_stylize.calls
     assert call["precision"] == "bfloat16" and call["style_layer_weights"] == [1.0, 2.0, 3.0, 4.0, 5.0]
     assert call["optimizer_options"] == {"history_size": 5}
@@ -132,7 +135,8 @@ def test_precision_layer_weights_and_optimizer_options_reach_stylize(tmp_path, f
 
 @pytest.mark.parametrize("size", ["0", "-5", "16"])
 def test_bad_size_is_a_clear_error(tmp_path, capsys, no_stylize, size):
-    assert cli.main(["stylize", "chelsea", "hubble", "-o", str(tmp_path / "o.png"), "--size", size, "-q"]) == 2
+    assert cli.main(["stylize", "chelsea", "hubble", "-o", str(tmp_path / "o.png"), "--size", size,
+                     "-q"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: size must be an integer >= 32") and f"got {int(size)}" in err
 
@@ -146,8 +150,10 @@ def test_size_defaults_to_the_last_stage(tmp_path, fake_stylize):
 
 def test_command_line_round_trips_through_the_parser():
     options = dict(size=96, iterations=[3, 2], stages=[48, 96], optimizer="adam", style_weight=20.0,
-                   style_layers=["block1_conv1", "block2_conv1"], style_weights=[1.0, 2.0], preserve_color="match",
-                   style_masks=["m.png", None], optimizer_options={"learning_rate": 0.05}, seed=3, pooling="avg")
+                   style_layers=["block1_conv1", "block2_conv1"], style_weights=[1.0, 2.0],
+                   preserve_color="match",
+                   style_masks=["m.png", None], optimizer_options={"learning_rate": 0.05}, seed=3,
+                   pooling="avg")
     line = cli.command_line("chelsea", ["swirl", "mosaic"], **options, progress=False)
     assert line.startswith("python -m nst_helpers stylize chelsea swirl mosaic ")
     args = cli.build_parser().parse_args(shlex.split(line)[3:])
@@ -200,7 +206,8 @@ def test_default_output_name_is_never_overwritten(tmp_path, fake_stylize, monkey
     monkeypatch.chdir(tmp_path)
     assert cli.main(["stylize", "chelsea", "hubble", *FAST]) == 0
     assert cli.main(["stylize", "chelsea", "hubble", *FAST]) == 0
-    assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["chelsea_hubble.png", "chelsea_hubble_1.png"]
+    assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["chelsea_hubble.png",
+                                                                        "chelsea_hubble_1.png"]
 
 
 def test_interrupted_run_saves_and_exits_130(tmp_path, fake_stylize, capsys):
@@ -225,12 +232,13 @@ def test_samples_command(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(SAMPLES)
     for name, sample in SAMPLES.items():
-        assert any(line.split()[:2] == [name, sample.kind] and line.split()[-1] == str(images.sample_path(name))
+        assert any(line.split()[:2] == [name, sample.kind]
+                   and line.split()[-1] == str(images.sample_path(name))
                    for line in lines), name
 
 
 def test_samples_command_reports_missing_files(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(images, "SAMPLES_OVERRIDE_DIR", tmp_path)  # an empty samples folder
+    monkeypatch.setattr(samples, "SAMPLES_OVERRIDE_DIR", tmp_path)  # an empty samples folder
     assert cli.main(["samples"]) == 2
     captured = capsys.readouterr()
     assert captured.out.count("(missing)") == len(SAMPLES)
@@ -248,7 +256,7 @@ def test_prefetch_command(capsys, needs_weights):
 
 
 def test_prefetch_reports_a_missing_sample(tmp_path, capsys, monkeypatch, needs_weights):
-    monkeypatch.setattr(images, "SAMPLES_OVERRIDE_DIR", tmp_path)  # an empty samples folder
+    monkeypatch.setattr(samples, "SAMPLES_OVERRIDE_DIR", tmp_path)  # an empty samples folder
     assert cli.main(["prefetch"]) == 2
     err = capsys.readouterr().err
     assert "is missing" in err and "Traceback" not in err

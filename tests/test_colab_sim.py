@@ -26,7 +26,8 @@ def _run_with_stub(code: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("call", ["files.upload()", "files.download('result.png')"])
 def test_stub_refuses_what_waits_for_a_person(call):
-    done = _run_with_stub(f"import sys\nfrom google.colab import files\nassert 'google.colab' in sys.modules\n{call}")
+    done = _run_with_stub("import sys\nfrom google.colab import files\nassert 'google.colab' in "
+                          f"sys.modules\n{call}")
     assert done.returncode == 1 and "WaitsForAPerson" in done.stderr
     assert "reached during Run all" in done.stderr and "waits for a person" in done.stderr
 
@@ -41,7 +42,8 @@ def test_weights_file_is_read_back_by_the_keras_cache_path(tmp_path, monkeypatch
     colab_sim = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(colab_sim)
     rng = np.random.default_rng(0)
-    weights = {layer: (rng.standard_normal(shape, dtype=np.float32), rng.standard_normal(shape[-1], dtype=np.float32))
+    weights = {layer: (rng.standard_normal(shape, dtype=np.float32),
+                       rng.standard_normal(shape[-1], dtype=np.float32))
                for layer, shape in nw.VGG19_CONV_SHAPES.items()}
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.delenv("NST_VGG19_WEIGHTS", raising=False)

@@ -63,7 +63,8 @@ def test_show_result_single_and_multiple_styles(small_image, small_portrait):
     assert _titles(fig) == ["content", "style", "result"]
     _render(fig)
     plt.close(fig)
-    fig = display.show_result(small_image, [small_portrait, small_image], small_image)  # a bare array works too
+    fig = display.show_result(small_image, [small_portrait, small_image],
+                              small_image)  # a bare array works too
     assert _titles(fig) == ["content", "style 1", "style 2", "result"]
     plt.close(fig)
 

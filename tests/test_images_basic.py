@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from nst_helpers import images
+from nst_helpers import images, samples
 from nst_helpers.errors import ImageError
 from nst_helpers.images import (
     SAMPLES, deprocess, fit_long_side, list_samples, load_image, load_sample, preprocess, resize_long_side,
@@ -55,7 +55,7 @@ def test_list_samples_by_kind():
 def test_samples_ship_inside_the_package():
     """They are package data (nst_helpers/samples/), read with importlib.resources."""
     package = Path(images.__file__).resolve().parent
-    if images.SAMPLES_OVERRIDE_DIR is None:
+    if samples.SAMPLES_OVERRIDE_DIR is None:
         assert images.samples_dir() == package / "samples"
         for name in SAMPLES:
             assert images.sample_path(name).resolve().parent == package / "samples"
@@ -63,7 +63,7 @@ def test_samples_ship_inside_the_package():
 
 def test_sample_override_folder(tmp_path, monkeypatch):
     shutil.copy(images.sample_path("chelsea"), tmp_path / "chelsea.png")
-    monkeypatch.setattr(images, "SAMPLES_OVERRIDE_DIR", tmp_path)
+    monkeypatch.setattr(samples, "SAMPLES_OVERRIDE_DIR", tmp_path)
     assert images.samples_dir() == tmp_path
     assert images.sample_path("chelsea") == tmp_path / "chelsea.png"
     assert load_sample("chelsea").shape == (300, 451, 3)
@@ -73,15 +73,17 @@ def test_sample_override_folder(tmp_path, monkeypatch):
 
 def test_sample_override_from_the_environment(tmp_path):
     """NST_IMAGES_DIR is read at import (checked in a fresh process)."""
-    code = "from nst_helpers import images; print(images.samples_dir()); print(images.SAMPLES_OVERRIDE_DIR)"
+    code = ("from nst_helpers import images, samples; print(images.samples_dir()); "
+            "print(samples.SAMPLES_OVERRIDE_DIR)")
     env = dict(os.environ, NST_IMAGES_DIR=str(tmp_path))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
     assert out.split() == [str(tmp_path), str(tmp_path)]
 
 
 def test_missing_bundled_sample_says_how_to_fix_it(monkeypatch):
-    monkeypatch.setattr(images, "SAMPLES_OVERRIDE_DIR", None)
-    monkeypatch.setattr(images, "SAMPLES_FOLDER", "no_such_folder")  # as if the files were not installed
+    monkeypatch.setattr(samples, "SAMPLES_OVERRIDE_DIR", None)
+    monkeypatch.setattr(samples, "SAMPLES_FOLDER", "no_such_folder")  # as if the files were not installed
     with pytest.raises(ImageError) as info:
         images.sample_path("chelsea")
     message = str(info.value)
@@ -146,7 +148,8 @@ def test_deprocess_clips_unless_asked():
     raw = deprocess(out_of_range, clip=False)
     assert clipped.min() >= 0.0 and clipped.max() <= 1.0
     assert raw.max() > 1.0 and raw.min() < 0.0
-    np.testing.assert_allclose(raw[0, 0], [(0.0 + 123.68) / 255, (-150 + 116.779) / 255, (200 + 103.939) / 255],
+    np.testing.assert_allclose(raw[0, 0],
+                               [(0.0 + 123.68) / 255, (-150 + 116.779) / 255, (200 + 103.939) / 255],
                                rtol=0, atol=1e-6)
 
 
@@ -159,7 +162,8 @@ def test_save_image_png_round_trip(tmp_path, small_image):
     path = save_image(small_image, tmp_path / "out.png")
     assert path == tmp_path / "out.png" and path.is_file()
     back = load_image(path)
-    np.testing.assert_allclose(back, np.round(small_image * 255) / 255, rtol=0, atol=1e-6)  # PNG is lossless 8-bit
+    np.testing.assert_allclose(back, np.round(small_image * 255) / 255, rtol=0,
+                               atol=1e-6)  # PNG is lossless 8-bit
     assert _tmp_leftovers(tmp_path) == []
 
 

