@@ -55,7 +55,8 @@ __all__ = [
     "check_memory", "estimate_peak_bytes", "NST", "load_own", "WeightsSource", "load_vgg19_weights",
 ]
 
-_LAZY_MODULES = ("display", "widgets", "cli", "doctor", "metrics")  # matplotlib, ipywidgets: loaded on first use
+# matplotlib, ipywidgets: loaded on first use
+_LAZY_MODULES = ("display", "widgets", "cli", "doctor", "metrics")
 
 
 def __getattr__(name):

@@ -23,8 +23,8 @@ features' second moments, nothing more.  Two later representations compare the w
 Each is divided by its value against all-zero features (:math:`\|\mu_s\|^2 +
 \mathrm{tr}\,\Sigma_s`, the mean squared target projection), so it starts near 1 as
 the Gram term's relative error does and the style weights need no retuning
-(:data:`nst_helpers.objective.STYLE_LOSS_WEIGHTS` aligns their strength).  Derived
-in notebook 12 ("Style as a distribution").
+(:data:`nst_helpers.objective.STYLE_LOSS_WEIGHTS` aligns their strength).  Neither is in
+Gatys et al.; benchmarks/style_losses.py compares them with the Gram loss.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ __all__ = ["moments", "gaussian_target", "bures_error", "trace_sqrt", "SlicedTar
            "quantiles", "ranks"]
 
 
-def moments(features, sqrt_mask=None, scale: float = 1.0):
+def moments(features: tf.Tensor, sqrt_mask: tf.Tensor | None = None,
+            scale: float = 1.0) -> tuple[tf.Tensor, tf.Tensor]:
     r"""``(mean (c,), covariance (c, c))`` of the feature vectors, over the region of ``sqrt_mask``.
 
     Args:
@@ -60,7 +61,7 @@ def _sqrtm(matrix: np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
 
 
-def gaussian_target(mean, covariance) -> tuple:
+def gaussian_target(mean: np.ndarray | tf.Tensor, covariance: np.ndarray | tf.Tensor) -> tuple:
     """The target of :func:`bures_error`: ``(mean, covariance, sqrt(covariance), norm)`` as constants.
 
     Args:
@@ -92,7 +93,7 @@ def trace_sqrt(matrix):
     return tf.reduce_sum(roots), grad
 
 
-def bures_error(representation, target) -> tf.Tensor:
+def bures_error(representation: tuple[tf.Tensor, tf.Tensor], target: tuple) -> tf.Tensor:
     """Squared Wasserstein-2 distance between two Gaussians, divided by the target's from zero.
 
     Args:
@@ -175,7 +176,7 @@ class SlicedTarget:
         self.norm.assign(max(float(np.mean(np.square(target))), 1e-12))
 
 
-def sliced_error(layer_features, target: SlicedTarget) -> tf.Tensor:
+def sliced_error(layer_features: tf.Tensor, target: SlicedTarget) -> tf.Tensor:
     """Mean squared difference of the sorted projections, divided by the target's from zero.
 
     Sorting runs in NumPy (``np.argsort``; many times faster than ``tf.sort`` on a CPU);

@@ -251,8 +251,11 @@ def run_doctor(smoke_seconds: float = 10, *, smoke_size: int = SMOKE_SIZE) -> di
     from .hardware import BF16_SLOWDOWN_WITHOUT_NATIVE, fast_precisions
 
     faster = fast_precisions()
-    report["precision"] = (f"float32; {' and '.join(faster)} also faster here (native arithmetic)" if faster else
-                           f"float32 (bfloat16 is emulated on this CPU: about {BF16_SLOWDOWN_WITHOUT_NATIVE}x slower)")
+    if faster:
+        report["precision"] = f"float32; {' and '.join(faster)} also faster here (native arithmetic)"
+    else:
+        report["precision"] = (f"float32 (bfloat16 is emulated on this CPU: about "
+                               f"{BF16_SLOWDOWN_WITHOUT_NATIVE}x slower)")
 
     from .errors import NSTError
 

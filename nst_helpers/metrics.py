@@ -3,7 +3,8 @@
 :func:`edge_ratios`: how much each side of the picture was painted, relative to the
 interior.  A ratio well below 1 on one side is an unpainted strip (Keras' VGG19
 pooling drops the last row of an odd side, so the deep layers never see the bottom
-rows: :data:`nst_helpers.model.POOL_PADDINGS`).  Derived in notebook 09, §6 ("The picture's own edges").
+rows: :data:`nst_helpers.model.POOL_PADDINGS`).
+Derived in notebook 09, §6 ("The picture's own edges").
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ __all__ = ["EDGE_STRIP", "edge_ratios"]
 EDGE_STRIP = 6  # pixels: the outer strip of each side
 
 
-def edge_ratios(output, photo, strip: int = EDGE_STRIP) -> dict[str, float]:
+def edge_ratios(output: np.ndarray, photo: np.ndarray, strip: int = EDGE_STRIP) -> dict[str, float]:
     """Mean ``|output - photo|`` over the outer ``strip`` pixels of each side, divided by the interior's.
 
     Args:

@@ -2,29 +2,28 @@
 
 * :class:`~nst_helpers.settings.StyleSettings` checks every option once;
   ``result.settings`` is the validated object.
-* :class:`StyleObjective` holds the targets and a compiled (``tf.function``)
-  loss-and-gradient step for one image size: the weighted sum of the terms of
-  :mod:`nst_helpers.objective` (content, style, total variation).
-* :func:`run_adam` and :func:`run_lbfgs` optimise the pixels, keep the best image
-  seen, report progress through a callback and stop cleanly on Ctrl-C or a
-  non-finite loss (``result.stopped``, whose ``.reason`` is a :class:`StopReason`).
+* :class:`StyleObjective` holds the targets and a compiled (``tf.function``) loss-and-gradient
+  step for one image size: the weighted sum of the terms of :mod:`nst_helpers.objective`.
+* :func:`run_adam` and :func:`run_lbfgs` optimise the pixels, keep the best image seen, report
+  progress through a callback and stop cleanly on Ctrl-C or a non-finite loss (``result.stopped``,
+  whose ``.reason`` is a :class:`StopReason`; the result types live in :mod:`nst_helpers.settings`).
 * :func:`stylize` chains them over one or more sizes (coarse to fine).
 
-Loss normalisation: every term is a *relative* error, ``||F - P||^2 / ||P||^2``
-for content features and ``||G - A||^2 / ||A||^2`` for each style Gram, so each
-starts near 1 whatever the layer, the images or the resolution; total variation
-is a mean over pixels.  The weights therefore need no retuning when the size
-changes.
+Departures from Gatys et al.: every term is a *relative* error, ``||F - P||^2 / ||P||^2``
+for content features and ``||G - A||^2 / ||A||^2`` for each style Gram, so each starts near 1
+whatever the layer, the images or the resolution (the weights need no retuning when the size
+changes); a total-variation term (a mean over pixels) is added; Adam is offered beside their
+L-BFGS; the pixels stay in ``[0, 1]``; large sizes are painted coarse to fine.
 """
 
 from __future__ import annotations
 
-import enum
 import inspect
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import fields
+from typing import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -37,38 +36,31 @@ from .memory import check_memory
 from .model import CONTENT_LAYERS, STYLE_LAYERS, build_extractor, check_layers, feature_shapes, weights_source
 from .objective import content_term, redraw, style_term, variation_term
 from .schedule import Progress, TimePlan, check_budget
-from .settings import INITS, StyleSettings, auto_stages, check_weight, normalised_weights
+from .settings import (
+    INITS,
+    StepInfo,
+    Stopped,
+    StopReason,
+    StyleResult,
+    StyleSettings,
+    auto_stages,
+    check_weight,
+    normalised_weights,
+)
 
-__all__ = ["StyleObjective", "StyleResult", "StepInfo", "StopReason", "Stopped", "stylize", "run_adam", "run_lbfgs",
-           "make_init", "auto_stages", "ADAM_SEED_SETTINGS", "ADAM_DEFAULTS", "DEFAULTS", "OPTIMIZERS",
-           "SW_REDRAW_EVERY"]  # auto_stages: re-exported from settings (notebooks: nh.optimise.auto_stages)
+__all__ = ["StyleObjective", "StyleResult", "StepInfo", "StopReason", "Stopped", "stylize", "run_adam",
+           "run_lbfgs", "make_init", "auto_stages", "ADAM_SEED_SETTINGS", "ADAM_DEFAULTS", "DEFAULTS",
+           "OPTIMIZERS", "SW_REDRAW_EVERY"]  # the result types and auto_stages: defined in settings
 
 DEFAULTS = {name: StyleSettings.default(name) for name in (
     "size", "iterations", "optimizer", "content_weight", "style_weight", "tv_weight", "init", "pooling",
     "precision", "seed")}  # derived from StyleSettings, which is where defaults are written
-ADAM_SEED_SETTINGS = dict(learning_rate=0.02, beta_1=0.99, epsilon=0.1)  # the TF tutorial's, for [0, 1] pixels
+ADAM_SEED_SETTINGS = dict(learning_rate=0.02, beta_1=0.99, epsilon=0.1)  # the TF tutorial's ([0, 1] pixels)
 # stylize's Adam: the seed's step size and momentum, but epsilon 1e-8.  Our relative-error
 # loss has gradients around 1e-4 per pixel, far below the seed's epsilon of 0.1, which
 # then shrinks every step ~1000-fold (notebook 06 shows it); 1e-8 lets Adam take its
 # intended ~learning_rate steps.
 ADAM_DEFAULTS = dict(ADAM_SEED_SETTINGS, epsilon=1e-8)
-
-
-class StopReason(enum.Enum):
-    """Why a run ended before its budget (``result.stopped.reason``)."""
-
-    CALLBACK = "stopped by the callback"
-    INTERRUPTED = "interrupted (Ctrl-C); the best image so far is kept"
-    NON_FINITE = "the loss became non-finite; the best image so far is kept"
-
-
-class Stopped(str):
-    """``result.stopped``: prints (and compares) as the message; ``.reason`` is the :class:`StopReason`."""
-
-    def __new__(cls, reason: StopReason, message: str | None = None):
-        self = super().__new__(cls, message or reason.value)
-        self.reason = reason
-        return self
 
 
 class _TimeUp(Exception):
@@ -81,38 +73,6 @@ class _Stop(Exception):
     def __init__(self, reason: StopReason, message: str | None = None):
         super().__init__(message or reason.value)
         self.stopped = Stopped(reason, message)
-
-
-@dataclass
-class StepInfo:
-    """What a callback receives after each iteration."""
-
-    iteration: int  # counted over all stages, from 1
-    stage: int
-    size: tuple  # (h, w) of this stage
-    losses: dict  # total, content, style, tv (floats)
-    best_loss: float
-    image: np.ndarray  # current image, (h, w, 3) in [0, 1]
-    seconds: float
-
-
-@dataclass
-class StyleResult:
-    """The outcome of :func:`stylize`: the best image and how it was reached."""
-
-    image: np.ndarray
-    loss: float
-    history: list = field(default_factory=list)  # one dict per iteration
-    frames: list = field(default_factory=list)  # (iteration, image) pairs
-    iterations: int = 0
-    seconds: float = 0.0
-    stopped: Stopped | None = None  # None: ran its budget; else why it stopped early (a str, with .reason)
-    weights_source: object = None
-    settings: StyleSettings | None = None  # the validated options of the run
-
-    @property
-    def interrupted(self) -> bool:
-        return self.stopped is not None
 
 
 class StyleObjective:
@@ -133,19 +93,24 @@ class StyleObjective:
         if style_blend is not None:
             raise OptionError("style_blend= is the old name of style_weights=; use style_weights=")
         self.content = to_float_image(content, name="content")
-        styles = [to_float_image(s, name="style") for s in (styles if isinstance(styles, (list, tuple)) else [styles])]
+        styles = [to_float_image(s, name="style")
+                  for s in (styles if isinstance(styles, (list, tuple)) else [styles])]
         self.content_layers = check_layers(content_layers)
         self.style_layers = check_layers(style_layers)
-        self.style_layer_weights = normalised_weights(style_layer_weights, self.style_layers, "style_layer_weights")
+        self.style_layer_weights = normalised_weights(style_layer_weights, self.style_layers,
+                                                      "style_layer_weights")
         blend = normalised_weights(style_weights, range(len(styles)), "style_weights")
         self.weights = {name: check_weight(f"{name}_weight", value) for name, value in
                         dict(content=content_weight, style=style_weight, tv=tv_weight).items()}
-        self.extractor = build_extractor(self.content_layers + self.style_layers, pooling, precision, pool_padding)
+        self.extractor = build_extractor(self.content_layers + self.style_layers, pooling, precision,
+                                         pool_padding)
         style_features = [self.extractor(style[None]) for style in styles]
-        content = content_term(self.extractor(self.content[None]), self.content_layers, self.weights["content"])
+        content = content_term(self.extractor(self.content[None]), self.content_layers,
+                               self.weights["content"])
         shapes = feature_shapes(*self.content.shape[:2], self.style_layers, pool_padding)
         positions = {name: shapes[name][0] * shapes[name][1] for name in self.style_layers}
-        options = dict(loss=style_loss, positions=positions, directions=sw_directions, pool_padding=pool_padding)
+        options = dict(loss=style_loss, positions=positions, directions=sw_directions,
+                       pool_padding=pool_padding)
         if style_masks is None:
             style = style_term(style_features, self.style_layer_weights, self.weights["style"],
                                blend=blend.values(), **options)
@@ -154,10 +119,12 @@ class StyleObjective:
 
             masks = [resize_mask(m, *self.content.shape[:2]) for m in style_masks]
             if len(masks) != len(style_features):
-                raise OptionError(f"style_masks needs one mask per style ({len(style_features)}), got {len(masks)}")
+                raise OptionError(f"style_masks needs one mask per style ({len(style_features)}), "
+                                  f"got {len(masks)}")
             multipliers = [1.0] * len(masks) if style_weights is None else [float(m) for m in style_weights]
             if len(multipliers) != len(masks) or any(not (m >= 0 and math.isfinite(m)) for m in multipliers):
-                raise OptionError(f"style_weights with style_masks need {len(masks)} numbers >= 0, got {multipliers}")
+                raise OptionError(f"style_weights with style_masks need {len(masks)} numbers >= 0, "
+                                  f"got {multipliers}")
             style = style_term(style_features, self.style_layer_weights, self.weights["style"], masks=masks,
                                multipliers=multipliers, **options)
         self.content_targets = {t.layer: t.value for t in content.targets}
@@ -201,8 +168,8 @@ class _Tracker:
     def evaluated(self, image, terms):
         losses = {k: float(v) for k, v in terms.items()}
         if not all(math.isfinite(v) for v in losses.values()):
-            raise _Stop(StopReason.NON_FINITE, f"the loss became non-finite ({losses}); the best image so far "
-                        "is kept. Lower the learning rate or the style weight.")
+            raise _Stop(StopReason.NON_FINITE, f"the loss became non-finite ({losses}); the best image "
+                        "so far is kept. Lower the learning rate or the style weight.")
         if losses["total"] < self.best_loss:
             self.best_loss, self.best_image = losses["total"], np.array(image[0], dtype=np.float32)
         return losses
@@ -232,9 +199,22 @@ class _Tracker:
         return history[-1]["seconds"] - history[-2]["seconds"]
 
 
-def run_adam(objective, init, iterations, tracker, *, learning_rate=ADAM_DEFAULTS["learning_rate"],
-             beta_1=ADAM_DEFAULTS["beta_1"], beta_2=0.999, epsilon=ADAM_DEFAULTS["epsilon"]):
-    """Adam on the pixels, clipped to ``[0, 1]`` after each step (compiled update)."""
+def run_adam(objective: StyleObjective, init: np.ndarray, iterations: int, tracker: _Tracker, *,
+             learning_rate: float = ADAM_DEFAULTS["learning_rate"], beta_1: float = ADAM_DEFAULTS["beta_1"],
+             beta_2: float = 0.999, epsilon: float = ADAM_DEFAULTS["epsilon"]) -> None:
+    r"""Adam on the pixels, clipped to ``[0, 1]`` after each step (compiled update).
+
+    Departure from Gatys et al., who used L-BFGS.  Derived in notebook 06, §3 ("One Adam step,
+    written out") and §6 ("Why the tutorial's Adam crawls here: $\epsilon$ and the scale of the
+    loss").
+
+    Args:
+        objective: gives the loss terms and their gradient (``value_and_grad``).
+        init: the ``(h, w, 3)`` start image in ``[0, 1]``.
+        iterations: the number of steps.
+        tracker: keeps the best image and the history, calls the callback, may stop the run.
+        learning_rate, beta_1, beta_2, epsilon: Adam's settings (see :data:`ADAM_DEFAULTS`).
+    """
     image = tf.Variable(init[None], dtype=tf.float32)
     m = tf.Variable(tf.zeros_like(image))
     v = tf.Variable(tf.zeros_like(image))
@@ -258,8 +238,16 @@ def run_adam(objective, init, iterations, tracker, *, learning_rate=ADAM_DEFAULT
         tracker.iterated(evaluated_image.numpy(), losses)
 
 
-def run_lbfgs(objective, init, iterations, tracker, *, history_size=10):
-    """SciPy's L-BFGS-B with pixel bounds ``[0, 1]`` (Gatys et al.'s optimiser)."""
+def run_lbfgs(objective: StyleObjective, init: np.ndarray, iterations: int, tracker: _Tracker, *,
+              history_size: int = 10) -> None:
+    """SciPy's L-BFGS-B with pixel bounds ``[0, 1]`` (Gatys et al.'s optimiser; the bounds are ours).
+
+    Derived in notebook 06, §8 ("L-BFGS, the optimiser Gatys et al. used").
+
+    Args:
+        objective, init, iterations, tracker: as for :func:`run_adam`.
+        history_size: the number of past steps L-BFGS remembers (SciPy's ``maxcor``).
+    """
     from scipy.optimize import Bounds, minimize
 
     shape = (1, *init.shape)
@@ -285,7 +273,16 @@ def run_lbfgs(objective, init, iterations, tracker, *, history_size=10):
 OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
 
 
-def make_init(init, content, style, seed):
+def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray, seed: int) -> np.ndarray:
+    """The start image at the content's size.  Departure from Gatys et al. (white noise): the default
+    start is the content.  Derived in notebook 07, §4 ("Where to start: the initial image").
+
+    Args:
+        init: ``"content"``, ``"style"``, ``"noise"``, ``"average"`` (content and noise) or an image.
+        content: the ``(h, w, 3)`` content image in ``[0, 1]``.
+        style: the style image (resized for ``"style"``).
+        seed: seeds the noise.
+    """
     rng = np.random.default_rng(seed)
     if isinstance(init, str):
         if init == "content":
@@ -316,7 +313,7 @@ SW_REDRAW_EVERY = 25
 
 
 def _rounds(budget: int, style_loss: str) -> list[int]:
-    """A stage's iterations split into rounds between redraws of the directions (one round unless sw)."""
+    """A stage's iterations split into rounds between redraws of the directions (one unless sw)."""
     if style_loss != "sw":
         return [budget]
     return [min(SW_REDRAW_EVERY, budget - start) for start in range(0, budget, SW_REDRAW_EVERY)]
@@ -329,31 +326,36 @@ class _Run:
         self.settings, self.content, self.styles, self.masks = settings, content, styles, masks
         self.style_weights, self.init, self.callback, self.frame_every, self.bar = \
             style_weights, init, callback, frame_every, bar
-        self.result = StyleResult(image=None, loss=math.inf, weights_source=weights_source(), settings=settings)
+        self.result = StyleResult(image=None, loss=math.inf, weights_source=weights_source(),
+                                  settings=settings)
         self.image, self.start = None, time.perf_counter()
         self.plan = TimePlan(settings.time_budget, settings.stages, self.start)
 
     def stage(self, stage, stage_size, budget):
         s = self.settings
         content = resize_long_side(self.content, stage_size)
-        styles = [resize_long_side(style, max(32, round(stage_size * s.style_scale))) for style in self.styles]
-        objective = StyleObjective(content, styles, style_weights=self.style_weights, content_layers=s.content_layers,
-                                   style_layers=s.style_layers, style_layer_weights=s.style_layer_weights,
+        styles = [resize_long_side(style, max(32, round(stage_size * s.style_scale)))
+                  for style in self.styles]
+        objective = StyleObjective(content, styles, style_weights=self.style_weights,
+                                   content_layers=s.content_layers, style_layers=s.style_layers,
+                                   style_layer_weights=s.style_layer_weights,
                                    content_weight=s.content_weight, style_weight=s.style_weight,
                                    tv_weight=s.tv_weight, pooling=s.pooling, precision=s.precision,
-                                   style_masks=self.masks, style_loss=s.style_loss, sw_directions=s.sw_directions,
-                                   pool_padding=s.pool_padding, seed=(s.seed, stage))
+                                   style_masks=self.masks, style_loss=s.style_loss,
+                                   sw_directions=s.sw_directions, pool_padding=s.pool_padding,
+                                   seed=(s.seed, stage))
         start_image = make_init(self.init, content, styles[0], s.seed) if self.image is None else \
             resize(self.image, *content.shape[:2])
-        tracker = _Tracker(self.result, self.callback, self.frame_every, self.bar, stage, content.shape[:2],
-                           self.result.iterations, self.start, self.plan.deadline(stage))
+        tracker = _Tracker(self.result, self.callback, self.frame_every, self.bar, stage,
+                           content.shape[:2], self.result.iterations, self.start, self.plan.deadline(stage))
         try:
             for round_, iterations in enumerate(_rounds(budget, s.style_loss)):
-                if round_:  # sliced Wasserstein: new directions, and the optimiser restarts from the best image
+                if round_:  # sliced Wasserstein: new directions; the optimiser restarts from the best image
                     objective.redraw((s.seed, stage, round_))
                     start_image = tracker.best_image if tracker.best_image is not None else start_image
-                    tracker.best_loss = math.inf  # losses of other directions are not comparable: best of this round
-                OPTIMIZERS[s.optimizer](objective, start_image, iterations, tracker, **(s.optimizer_options or {}))
+                    tracker.best_loss = math.inf  # other directions' losses are not comparable: best of round
+                OPTIMIZERS[s.optimizer](objective, start_image, iterations, tracker,
+                                        **(s.optimizer_options or {}))
         except _TimeUp:
             pass  # this stage's time is spent: the next stage (or the result) starts from its best image
         finally:
@@ -377,7 +379,8 @@ class _Run:
         return result
 
 
-def stylize(content, style, *, callback=None, frame_every=0, progress=True, **settings) -> StyleResult:
+def stylize(content: object, style: object | list, *, callback: Callable[[StepInfo], object] | None = None,
+            frame_every: int = 0, progress: bool = True, **settings: object) -> StyleResult:
     """Paint ``content`` in the style of ``style`` and return a :class:`StyleResult`.
 
     ``content``/``style``: anything :func:`load_image` accepts (path, sample name,
@@ -388,20 +391,29 @@ def stylize(content, style, *, callback=None, frame_every=0, progress=True, **se
     :class:`~nst_helpers.settings.StyleSettings`, which documents and checks them;
     ``result.settings`` is the validated :class:`StyleSettings`.
 
-    ``callback(StepInfo)`` is called after every iteration; returning True stops the
-    run.  ``frame_every=N`` keeps every N-th image in ``result.frames``; ``progress``
-    shows a progress bar.  Ctrl-C, a callback stop or a non-finite loss end the run
-    early and still return the best image so far (``result.stopped`` says why; its
-    ``.reason`` is a :class:`StopReason`).  Before any work the memory every stage
-    needs is estimated (:mod:`nst_helpers.memory`); a stage that would not fit raises
-    :class:`~nst_helpers.MemoryBudgetError`.
+    Ctrl-C, a callback stop or a non-finite loss end the run early and still return the best
+    image so far (``result.stopped`` says why; its ``.reason`` is a :class:`StopReason`).  Before
+    any work the memory every stage needs is estimated (:mod:`nst_helpers.memory`); a stage that
+    would not fit raises :class:`~nst_helpers.MemoryBudgetError`.  Departures from Gatys et al.: see
+    the module's docstring.  Derived in notebook 06, §7 ("The packaged loop:
+    `nh.stylize(optimizer="adam")`").
+
+    Args:
+        content: the photo (a path, a sample name or an array).
+        style: the painting, or a list of them.
+        callback: called with a :class:`StepInfo` after every iteration; True stops the run.
+        frame_every: keep every N-th image in ``result.frames`` (0: none).
+        progress: show a progress bar.
+        **settings: the fields of :class:`~nst_helpers.settings.StyleSettings`.
     """
     settings = StyleSettings.from_options(**settings)
     content_full = load_image(content)
-    styles = [None if s is None else load_image(s) for s in (style if isinstance(style, (list, tuple)) else [style])]
+    styles = [None if s is None else load_image(s)
+              for s in (style if isinstance(style, (list, tuple)) else [style])]
     styles, masks, style_weights = prepare_masks(styles, settings.style_masks, content_full.shape[:2],
                                                  settings.style_weights)
-    content_full, styles, init, finish = prepare_colour(content_full, styles, settings.init, settings.preserve_color)
+    content_full, styles, init, finish = prepare_colour(content_full, styles, settings.init,
+                                                        settings.preserve_color)
     if settings.preserve_color == "luminance":
         callback = wrap_callback(callback, finish)
     _check_stages_fit(settings, content_full.shape[:2])
@@ -430,8 +442,9 @@ def _signature():
     """stylize's full signature, for help() and editors: its run controls and every settings field."""
     keyword = inspect.Parameter.KEYWORD_ONLY
     run_controls = list(inspect.signature(stylize).parameters.values())[:5]
-    fields = [inspect.Parameter(name, keyword, default=StyleSettings.default(name)) for name in StyleSettings._names()]
-    return inspect.Signature(run_controls + fields, return_annotation=StyleResult)
+    options = [inspect.Parameter(f.name, keyword, default=StyleSettings.default(f.name), annotation=f.type)
+               for f in fields(StyleSettings)]  # the order of StyleSettings._names()
+    return inspect.Signature(run_controls + options, return_annotation=StyleResult)
 
 
 stylize.__signature__ = _signature()

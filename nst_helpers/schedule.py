@@ -36,7 +36,12 @@ GPU_SPEEDUP = 50.0
 
 
 def budget_stages(size: int, min_size: int = 64) -> list[int]:
-    """The stages of a time-budget run: half the size, then the size (``[size]`` when half is tiny)."""
+    """The stages of a time-budget run: half the size, then the size (``[size]`` when half is tiny).
+
+    Args:
+        size: the long side of the result in pixels.
+        min_size: the smallest coarse stage worth running.
+    """
     half = size // 2
     return [half, size] if half >= min_size else [size]
 
@@ -52,7 +57,7 @@ def _seconds_per_iteration(height: int, width: int) -> float:
     return _seconds_per_megapixel() * height * width / 1e6
 
 
-def check_budget(budget: float, shape, size: int) -> None:
+def check_budget(budget: float, shape: tuple[int, int], size: int) -> None:
     """Raise :class:`OptionError` before any work if ``budget`` cannot buy one iteration at ``size``.
 
     Args:
