@@ -43,21 +43,49 @@ def main() -> None:
             photo = resize_long_side(load_image(content_name), size)
             pictures = []
             for padding in ("valid", "same"):
-                result = nh.stylize(photo, style_name, size=size, iterations=args.iterations,
-                                    pool_padding=padding, progress=False)
+                result = nh.stylize(
+                    photo,
+                    style_name,
+                    size=size,
+                    iterations=args.iterations,
+                    pool_padding=padding,
+                    progress=False,
+                )
                 ratios = edge_ratios(result.image, photo)
-                rows.append(dict(pair=pair, size=size, shape=list(photo.shape[:2]), pool_padding=padding,
-                                 seconds=round(result.seconds, 1), **{k: round(v, 3) for k, v in ratios.items()}))
+                rows.append(
+                    dict(
+                        pair=pair,
+                        size=size,
+                        shape=list(photo.shape[:2]),
+                        pool_padding=padding,
+                        seconds=round(result.seconds, 1),
+                        **{k: round(v, 3) for k, v in ratios.items()},
+                    )
+                )
                 pictures.append(result.image)
-                print(f"{pair:>18} {photo.shape[1]:>4}x{photo.shape[0]:<4} {padding:>5}: "
-                      + "  ".join(f"{k} {v:.2f}" for k, v in ratios.items())
-                      + f"   min {min(ratios.values()):.2f}", flush=True)
-            save_image(np.concatenate(pictures, axis=1), HERE / "results" / f"edges_{content_name}_{style_name}_{size}.jpg",
-                       overwrite=True)
-    worst = min(min(r[s] for s in ("top", "bottom", "left", "right")) for r in rows if r["pool_padding"] == "same")
+                print(
+                    f"{pair:>18} {photo.shape[1]:>4}x{photo.shape[0]:<4} {padding:>5}: "
+                    + "  ".join(f"{k} {v:.2f}" for k, v in ratios.items())
+                    + f"   min {min(ratios.values()):.2f}",
+                    flush=True,
+                )
+            save_image(
+                np.concatenate(pictures, axis=1),
+                HERE / "results" / f"edges_{content_name}_{style_name}_{size}.jpg",
+                overwrite=True,
+            )
+    worst = min(
+        min(r[s] for s in ("top", "bottom", "left", "right")) for r in rows if r["pool_padding"] == "same"
+    )
     print(f'worst side with pool_padding="same": {worst:.2f} (target >= 0.85)')
-    (HERE / "results" / "edges.json").write_text(json.dumps(dict(cpu=cpu_description(), date=time.strftime("%Y-%m-%d"),
-                                                                 iterations=args.iterations, rows=rows), indent=1))
+    (HERE / "results" / "edges.json").write_text(
+        json.dumps(
+            dict(
+                cpu=cpu_description(), date=time.strftime("%Y-%m-%d"), iterations=args.iterations, rows=rows
+            ),
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from quality import Yardstick
 
 import nst_helpers as nh
 from nst_helpers.distributions import quantiles
@@ -31,7 +32,6 @@ from nst_helpers.doctor import cpu_description
 from nst_helpers.images import load_image, resize, resize_long_side, save_image
 from nst_helpers.model import build_extractor
 from nst_helpers.settings import STYLE_LOSSES
-from quality import Yardstick
 
 HERE = Path(__file__).resolve().parent
 PAIRS = ("chelsea:swirl", "astronaut:mosaic", "coffee:composition", "rocket:hubble")
@@ -60,7 +60,7 @@ class HeldOut:
             f = features[name].numpy().reshape(-1, features[name].shape[-1])
             projected = np.sort((f @ self.directions[name]).T, axis=1)
             target = quantiles(self.targets[name], projected.shape[1])
-            values.append(np.mean((projected - target) ** 2) / np.mean(target ** 2))
+            values.append(np.mean((projected - target) ** 2) / np.mean(target**2))
         return float(np.mean(values))
 
 
@@ -86,17 +86,32 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=60)
     parser.add_argument("--pairs", nargs="+", default=list(PAIRS))
     args = parser.parse_args()
-    print(f"CPU: {cpu_description()}   date: {time.strftime('%Y-%m-%d')}   {args.size} px, "
-          f"{args.iterations} iterations, default weights")
+    print(
+        f"CPU: {cpu_description()}   date: {time.strftime('%Y-%m-%d')}   {args.size} px, "
+        f"{args.iterations} iterations, default weights"
+    )
     steps = step_times(384)
-    print("step at 384 px: " + ", ".join(f"{k} {v:.3f} s ({v / steps['gram']:.2f}x gram)" for k, v in steps.items()))
+    print(
+        "step at 384 px: "
+        + ", ".join(f"{k} {v:.3f} s ({v / steps['gram']:.2f}x gram)" for k, v in steps.items())
+    )
     rows = []
     for pair in args.pairs:
         content_name, style_name = pair.split(":")
         content, style = load_image(content_name), load_image(style_name)
         yardstick, held_out = Yardstick(content, style), HeldOut(style, args.size)
-        results = {loss: nh.stylize(content, style, size=args.size, iterations=args.iterations, style_loss=loss,
-                                    frame_every=1, progress=False) for loss in STYLE_LOSSES}
+        results = {
+            loss: nh.stylize(
+                content,
+                style,
+                size=args.size,
+                iterations=args.iterations,
+                style_loss=loss,
+                frame_every=1,
+                progress=False,
+            )
+            for loss in STYLE_LOSSES
+        }
         equal_time = results["gram"].seconds
         for loss, result in results.items():
             seconds = [h["seconds"] for h in result.history]
@@ -104,31 +119,59 @@ def main() -> None:
             at_time = result.frames[last][1]
             content_error, style_error = yardstick(result.image)
             t_content, t_style = yardstick(at_time)
-            row = dict(pair=pair, loss=loss, seconds=round(result.seconds, 1), content=round(content_error, 4),
-                       gram_style=round(style_error, 4), held_out_sw=round(held_out(result.image), 4),
-                       equal_time_iterations=last + 1, equal_time_content=round(t_content, 4),
-                       equal_time_gram_style=round(t_style, 4), equal_time_held_out_sw=round(held_out(at_time), 4))
+            row = dict(
+                pair=pair,
+                loss=loss,
+                seconds=round(result.seconds, 1),
+                content=round(content_error, 4),
+                gram_style=round(style_error, 4),
+                held_out_sw=round(held_out(result.image), 4),
+                equal_time_iterations=last + 1,
+                equal_time_content=round(t_content, 4),
+                equal_time_gram_style=round(t_style, 4),
+                equal_time_held_out_sw=round(held_out(at_time), 4),
+            )
             rows.append(row)
-            print(f"{pair:>20} {loss:>8}: {result.seconds:5.1f} s  content {content_error:.3f}  gram style "
-                  f"{style_error:.4f}  held-out SW {row['held_out_sw']:.4f}   | at {equal_time:.0f} s "
-                  f"(it. {last + 1}): content {t_content:.3f}, held-out SW {row['equal_time_held_out_sw']:.4f}",
-                  flush=True)
+            print(
+                f"{pair:>20} {loss:>8}: {result.seconds:5.1f} s  content {content_error:.3f}  gram style "
+                f"{style_error:.4f}  held-out SW {row['held_out_sw']:.4f}   | at {equal_time:.0f} s "
+                f"(it. {last + 1}): content {t_content:.3f}, held-out SW {row['equal_time_held_out_sw']:.4f}",
+                flush=True,
+            )
         size = resize_long_side(content, args.size).shape[:2]
         grid = [resize(content, *size), resize(style, *size), *[r.image for r in results.values()]]
-        save_image(np.concatenate(grid, axis=1), HERE / "results" / f"style_losses_{content_name}_{style_name}.jpg",
-                   overwrite=True)
+        save_image(
+            np.concatenate(grid, axis=1),
+            HERE / "results" / f"style_losses_{content_name}_{style_name}.jpg",
+            overwrite=True,
+        )
     for loss in ("gaussian", "sw"):
         gains = []
         for pair in args.pairs:
             gram = next(r for r in rows if r["pair"] == pair and r["loss"] == "gram")
             other = next(r for r in rows if r["pair"] == pair and r["loss"] == loss)
-            gains.append((1 - other["held_out_sw"] / gram["held_out_sw"], other["content"] / gram["content"] - 1))
-        print(f"{loss} vs gram, equal iterations: held-out SW lower by "
-              + ", ".join(f"{g:+.0%}" for g, _ in gains) + "; content error "
-              + ", ".join(f"{c:+.0%}" for _, c in gains))
-    (HERE / "results" / "style_losses.json").write_text(json.dumps(
-        dict(cpu=cpu_description(), date=time.strftime("%Y-%m-%d"), size=args.size, iterations=args.iterations,
-             step_seconds_384=steps, rows=rows), indent=1))
+            gains.append(
+                (1 - other["held_out_sw"] / gram["held_out_sw"], other["content"] / gram["content"] - 1)
+            )
+        print(
+            f"{loss} vs gram, equal iterations: held-out SW lower by "
+            + ", ".join(f"{g:+.0%}" for g, _ in gains)
+            + "; content error "
+            + ", ".join(f"{c:+.0%}" for _, c in gains)
+        )
+    (HERE / "results" / "style_losses.json").write_text(
+        json.dumps(
+            dict(
+                cpu=cpu_description(),
+                date=time.strftime("%Y-%m-%d"),
+                size=args.size,
+                iterations=args.iterations,
+                step_seconds_384=steps,
+                rows=rows,
+            ),
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

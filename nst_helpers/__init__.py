@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 # matplotlib, ipywidgets: loaded on first use
-_LAZY_MODULES = ("display", "widgets", "cli", "doctor", "metrics")
+_LAZY_MODULES = ("display", "widgets", "cli", "doctor", "metrics", "exercises", "textures")
 
 
 def __getattr__(name):

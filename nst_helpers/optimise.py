@@ -333,9 +333,9 @@ class _Run:
 
     def stage(self, stage, stage_size, budget):
         s = self.settings
+        _ = self.bar is not None and self.bar.stage_started(stage)
         content = resize_long_side(self.content, stage_size)
-        styles = [resize_long_side(style, max(32, round(stage_size * s.style_scale)))
-                  for style in self.styles]
+        styles = [resize_long_side(x, max(32, round(stage_size * s.style_scale))) for x in self.styles]
         objective = StyleObjective(content, styles, style_weights=self.style_weights,
                                    content_layers=s.content_layers, style_layers=s.style_layers,
                                    style_layer_weights=s.style_layer_weights,

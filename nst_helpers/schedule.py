@@ -126,34 +126,65 @@ class TimePlan:
 class Progress:
     """The progress bar of one run (``tqdm``), counted in work units or, with a budget, seconds.
 
+    The estimate of the time left (:meth:`seconds_left`, shown as ``left``) uses the speed
+    of the current stage measured from its second iteration on (set-up and tracing left
+    out), the work still to do in every stage, and one set-up per stage still to come.
+
     Args:
         settings: the run's :class:`~nst_helpers.settings.StyleSettings`.
         shape: the content's ``(h, w)``.
+        file: where the bar is written (default: tqdm's, stderr).
     """
 
-    def __init__(self, settings, shape):
+    def __init__(self, settings, shape, file=None):
         from tqdm.auto import tqdm
 
         self.budget = settings.time_budget
         final = fit_long_side(*shape, settings.size)
         self.work = [math.prod(fit_long_side(*shape, s)) / math.prod(final) for s in settings.stages]
+        self.iterations = list(settings.iterations)
         if self.budget is not None:
-            self.bar = tqdm(total=round(self.budget, 1), desc="stylize", unit="s", leave=True,
+            self.bar = tqdm(total=round(self.budget, 1), desc="stylize", unit="s", leave=True, file=file,
                             bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}")
         else:
-            total = sum(w * n for w, n in zip(self.work, settings.iterations))
-            self.bar = tqdm(total=round(total, 2), desc="stylize", unit="it", leave=True,
-                            bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} [{elapsed}<{remaining}{postfix}]")
+            total = sum(w * n for w, n in zip(self.work, self.iterations))
+            self.bar = tqdm(total=round(total, 2), desc="stylize", unit="it", leave=True, file=file,
+                            bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} [{elapsed}{postfix}]")
         self.started = time.perf_counter()
+        self.stage, self.stage_start, self.first_step, self.done, self.setup = 0, self.started, None, 0, 0.0
+
+    def stage_started(self, stage: int) -> None:
+        """``stage`` begins (before its objective is built)."""
+        self.stage, self.stage_start, self.first_step, self.done = stage, time.perf_counter(), None, 0
 
     def step(self, stage: int, loss: float) -> None:
         """One iteration of ``stage`` done, at this ``loss``."""
+        now = time.perf_counter()
+        if self.first_step is None:
+            self.first_step, self.setup = now, now - self.stage_start
+        self.done += 1
         if self.budget is not None:
-            self.bar.n = min(round(time.perf_counter() - self.started, 1), self.bar.total)
+            self.bar.n = min(round(now - self.started, 1), self.bar.total)
             self.bar.refresh()
         else:
             self.bar.update(self.work[stage])
-        self.bar.set_postfix(stage=stage + 1, loss=f"{loss:.4g}")
+        left = self.seconds_left()
+        shown = "?" if left is None else f"{left:.0f}s"
+        self.bar.set_postfix(stage=stage + 1, loss=f"{loss:.4g}", left=shown)
+
+    def seconds_left(self) -> float | None:
+        """Estimated seconds until the run ends (None before the current stage's second iteration)."""
+        now = time.perf_counter()
+        if self.budget is not None:
+            return max(0.0, self.budget - (now - self.started))
+        if self.done < 2:
+            return None
+        here = self.work[self.stage]
+        rate = (now - self.first_step) / ((self.done - 1) * here)  # seconds per work unit
+        later = list(zip(self.work, self.iterations))[self.stage + 1:]
+        work_left = (self.iterations[self.stage] - self.done) * here + sum(w * n for w, n in later)
+        return rate * work_left + self.setup * len(later)
 
     def close(self) -> None:
+        """Close the bar."""
         self.bar.close()

@@ -81,3 +81,25 @@ def test_every_edge_is_painted_at_a_size_that_is_not_a_multiple_of_32(needs_weig
     assert min(ratios["same"].values()) >= 0.85, ratios
     # Keras' pooling leaves the bottom strip close to the photo: the guard can fail
     assert ratios["valid"]["bottom"] < ratios["same"]["bottom"] - 0.1, ratios
+
+
+def test_progress_estimate_leaves_out_the_set_up_and_counts_later_stages(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(schedule.time, "perf_counter", lambda: now[0])
+    settings = nh.StyleSettings(size=128, stages=[64, 128], iterations=[4, 2])
+    progress = schedule.Progress(settings, (170, 256))
+    w0 = progress.work[0]
+    progress.stage_started(0)
+    for t in (10.0, 11.0):  # 10 s of set-up and first iteration, then 1 s per iteration
+        now[0] = t
+        progress.step(0, 1.0)
+    assert progress.seconds_left() == pytest.approx((1 / w0) * (2 * w0 + 2 * 1.0) + 10.0)
+    now[0] = 12.0
+    progress.step(0, 1.0)
+    assert progress.seconds_left() == pytest.approx((2 / (2 * w0)) * (1 * w0 + 2) + 10.0)
+    progress.close()
+    fresh = schedule.Progress(settings, (170, 256))
+    fresh.stage_started(0)
+    fresh.step(0, 1.0)
+    assert fresh.seconds_left() is None  # one iteration says nothing about the speed
+    fresh.close()
