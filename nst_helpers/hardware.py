@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import warnings
 
-__all__ = ["BF16_SLOWDOWN_WITHOUT_NATIVE", "cpu_flags", "native_bfloat16", "fast_precisions",
+__all__ = ["BF16_SLOWDOWN_WITHOUT_NATIVE", "cpu_flags", "has_gpu", "native_bfloat16", "fast_precisions",
            "warn_slow_precision"]
 
 BF16_SLOWDOWN_WITHOUT_NATIVE = 10  # measured factor, AVX2-only EPYC, 256 px (see the module docstring)
@@ -34,7 +34,8 @@ def cpu_flags() -> frozenset:
 
 
 @functools.lru_cache(maxsize=1)
-def _has_gpu() -> bool:
+def has_gpu() -> bool:
+    """Whether TensorFlow sees a GPU (checked once per process)."""
     import tensorflow as tf
 
     return bool(tf.config.list_physical_devices("GPU"))
@@ -42,12 +43,12 @@ def _has_gpu() -> bool:
 
 def native_bfloat16() -> bool:
     """Whether bfloat16 arithmetic is native here (a GPU, or a CPU with AVX512_BF16 or AMX)."""
-    return _has_gpu() or bool(cpu_flags() & _NATIVE_BF16_FLAGS)
+    return has_gpu() or bool(cpu_flags() & _NATIVE_BF16_FLAGS)
 
 
 def fast_precisions() -> list[str]:
     """The precisions that are faster than float32 here (``[]`` on a CPU without native bf16)."""
-    if _has_gpu():
+    if has_gpu():
         return ["bfloat16", "float16"]
     return ["bfloat16"] if native_bfloat16() else []
 

@@ -35,13 +35,10 @@ from .images import fit_long_side, load_image, resize, resize_long_side, to_floa
 from .memory import check_memory
 from .model import CONTENT_LAYERS, STYLE_LAYERS, build_extractor, check_layers, feature_shapes, weights_source
 from .objective import content_term, redraw, style_term, variation_term
+from .results import StepInfo, Stopped, StopReason, StyleResult
 from .schedule import Progress, TimePlan, check_budget
 from .settings import (
     INITS,
-    StepInfo,
-    Stopped,
-    StopReason,
-    StyleResult,
     StyleSettings,
     auto_stages,
     check_weight,
@@ -326,14 +323,14 @@ class _Run:
         self.settings, self.content, self.styles, self.masks = settings, content, styles, masks
         self.style_weights, self.init, self.callback, self.frame_every, self.bar = \
             style_weights, init, callback, frame_every, bar
-        self.result = StyleResult(image=None, loss=math.inf, weights_source=weights_source(),
-                                  settings=settings)
+        self.result = StyleResult(None, math.inf, weights_source=weights_source(), settings=settings)
         self.image, self.start = None, time.perf_counter()
         self.plan = TimePlan(settings.time_budget, settings.stages, self.start)
 
     def stage(self, stage, stage_size, budget):
         s = self.settings
-        _ = self.bar is not None and self.bar.stage_started(stage)
+        if self.bar is not None:
+            self.bar.stage_started(stage)
         content = resize_long_side(self.content, stage_size)
         styles = [resize_long_side(x, max(32, round(stage_size * s.style_scale))) for x in self.styles]
         objective = StyleObjective(content, styles, style_weights=self.style_weights,

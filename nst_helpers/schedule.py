@@ -47,10 +47,9 @@ def budget_stages(size: int, min_size: int = 64) -> list[int]:
 
 
 def _seconds_per_megapixel() -> float:
-    import tensorflow as tf
+    from .hardware import has_gpu
 
-    gpu = bool(tf.config.list_physical_devices("GPU"))
-    return FASTEST_SECONDS_PER_MEGAPIXEL / (GPU_SPEEDUP if gpu else 1.0)
+    return FASTEST_SECONDS_PER_MEGAPIXEL / (GPU_SPEEDUP if has_gpu() else 1.0)
 
 
 def _seconds_per_iteration(height: int, width: int) -> float:

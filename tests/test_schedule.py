@@ -58,7 +58,7 @@ def test_progress_counts_work_so_its_estimate_holds_across_stages(needs_weights)
 
 
 def test_bfloat16_warns_once_where_it_is_emulated(monkeypatch):
-    monkeypatch.setattr(hardware, "_has_gpu", lambda: False)
+    monkeypatch.setattr(hardware, "has_gpu", lambda: False)
     monkeypatch.setattr(hardware, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
     monkeypatch.setattr(hardware, "_warned", set())
     with pytest.warns(RuntimeWarning, match="slower than float32"):
