@@ -46,18 +46,21 @@ from .settings import (
 )
 
 __all__ = ["StyleObjective", "StyleResult", "StepInfo", "StopReason", "Stopped", "stylize", "run_adam",
-           "run_lbfgs", "make_init", "auto_stages", "ADAM_SEED_SETTINGS", "ADAM_DEFAULTS", "DEFAULTS",
+           "run_lbfgs", "make_init", "auto_stages", "ADAM_SEED_LR_RESCALED", "ADAM_DEFAULTS", "DEFAULTS",
            "OPTIMIZERS", "SW_REDRAW_EVERY"]  # the result types and auto_stages: defined in settings
 
 DEFAULTS = {name: StyleSettings.default(name) for name in (
     "size", "iterations", "optimizer", "content_weight", "style_weight", "tv_weight", "init", "pooling",
     "precision", "seed")}  # derived from StyleSettings, which is where defaults are written
-ADAM_SEED_SETTINGS = dict(learning_rate=0.02, beta_1=0.99, epsilon=0.1)  # the TF tutorial's ([0, 1] pixels)
+# The TF tutorial's Adam with only its learning rate moved to [0, 1] pixels (5 / 255 ~ 0.02); its
+# beta_1 and epsilon are kept, although epsilon 0.1 belonged to 0-255 caffe pixels and an
+# unnormalised loss.  A mis-port on purpose: notebook 06 shows it crawling, then runs the recipe.
+ADAM_SEED_LR_RESCALED = dict(learning_rate=0.02, beta_1=0.99, epsilon=0.1)
 # stylize's Adam: the seed's step size and momentum, but epsilon 1e-8.  Our relative-error
 # loss has gradients around 1e-4 per pixel, far below the seed's epsilon of 0.1, which
 # then shrinks every step ~1000-fold (notebook 06 shows it); 1e-8 lets Adam take its
 # intended ~learning_rate steps.
-ADAM_DEFAULTS = dict(ADAM_SEED_SETTINGS, epsilon=1e-8)
+ADAM_DEFAULTS = dict(ADAM_SEED_LR_RESCALED, epsilon=1e-8)
 
 
 class _TimeUp(Exception):

@@ -36,16 +36,22 @@ MAX_LINE = 110
 MAX_LINES = 450
 PACKAGE = Path(nst_helpers.__file__).resolve().parent
 NOTEBOOKS = sorted((PACKAGE.parent / "notebooks").glob("*.ipynb"))
-MODULES = sorted(info.name for info in pkgutil.iter_modules([str(PACKAGE)]) if info.name != "__main__")
+MODULES = sorted(info.name.removeprefix("nst_helpers.")  # subpackages' modules too: "exercises.nb01"
+                 for info in pkgutil.walk_packages([str(PACKAGE)], prefix="nst_helpers.")
+                 if info.name != "nst_helpers.__main__")
 CHECKED = [name for name in MODULES if name not in _NOT_YET]
 
 
 def _source(module: str) -> str:
-    return (PACKAGE / f"{module}.py").read_text(encoding="utf-8")
+    path = PACKAGE.joinpath(*module.split("."))
+    module_file = path.with_suffix(".py")  # samples.py, next to the samples/ data folder
+    return (module_file if module_file.exists() else path / "__init__.py").read_text(encoding="utf-8")
 
 
 def _declared_all(module: str) -> list[str] | None:
     """The module's ``__all__`` read from its source (no import: widgets needs ipywidgets)."""
+    if PACKAGE.joinpath(*module.split("."), "__init__.py").exists():  # a subpackage re-exports at import
+        return list(importlib.import_module(f"nst_helpers.{module}").__all__)
     for node in ast.parse(_source(module)).body:
         targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
         if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and node.value is not None:

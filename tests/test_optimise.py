@@ -315,11 +315,11 @@ def test_bad_layer_names_raise_layer_error(content, style):
 def test_adam_defaults_move_the_image():
     """stylize's Adam uses epsilon 1e-8; with the seed's 0.1 the small gradients of our
     relative-error loss at 256 px (~1e-4 per pixel) barely move the image."""
-    assert optimise.ADAM_DEFAULTS == dict(optimise.ADAM_SEED_SETTINGS, epsilon=1e-8)
+    assert optimise.ADAM_DEFAULTS == dict(optimise.ADAM_SEED_LR_RESCALED, epsilon=1e-8)
     content, style = images.load_sample("chelsea", 256), images.load_sample("hubble", 256)
     options = dict(size=256, iterations=8, optimizer="adam", progress=False)
     tuned = stylize(content, style, **options)
-    seed = stylize(content, style, optimizer_options=optimise.ADAM_SEED_SETTINGS, **options)
+    seed = stylize(content, style, optimizer_options=optimise.ADAM_SEED_LR_RESCALED, **options)
     start = tuned.history[0]["total"]
     assert seed.history[0]["total"] == start
     assert tuned.loss < 0.75 * start  # measured 0.66: a real drop in 8 steps

@@ -1,12 +1,4 @@
-"""Checks for the notebooks' exercises: each fails, with a message, until the exercise is done.
-
-An exercise cell ends with ``nh.exercises.report(check, answer)``: it runs ``check``,
-which raises :class:`NotDone` with what is wrong (or returns a short confirmation),
-and prints ``check passed: ...`` or ``not done yet: ...``.  The committed notebooks
-keep the placeholders, so they print "not done yet" (a fixed text: nbval compares
-it); ``tests/test_exercises.py`` runs every check on the placeholder (it must fail)
-and on the solution given in the notebook (it must pass).
-"""
+"""Checks for notebook 12's exercises (style as a distribution)."""
 
 from __future__ import annotations
 
@@ -14,31 +6,10 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["NotDone", "report", "check_w2_1d", "check_gaussian_w2_1d", "check_sliced_2d",
+from .core import NotDone
+
+__all__ = ["check_w2_1d", "check_gaussian_w2_1d", "check_sliced_2d",
            "check_which_tells_apart"]
-
-
-class NotDone(AssertionError):
-    """An exercise's answer is missing or wrong; the message says what to change."""
-
-
-def report(check: Callable, *answer: object) -> bool:
-    """Run ``check(*answer)`` and print whether the exercise is done.
-
-    Args:
-        check: one of this module's ``check_*`` functions.
-        answer: the learner's answer (a function or a value), passed to ``check``.
-
-    Returns:
-        True when the check passed.
-    """
-    try:
-        message = check(*answer)
-    except NotDone as problem:
-        print(f"not done yet: {problem}")
-        return False
-    print(f"check passed: {message}")
-    return True
 
 
 def _samples(seed: int = 0):
