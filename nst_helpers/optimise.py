@@ -44,6 +44,7 @@ from .settings import (
     check_weight,
     normalised_weights,
 )
+from .tracking import Tracker, _Flat, _Stop, _TimeUp
 
 __all__ = ["StyleObjective", "StyleResult", "StepInfo", "StopReason", "Stopped", "stylize", "run_adam",
            "run_lbfgs", "make_init", "auto_stages", "ADAM_SEED_LR_RESCALED", "ADAM_DEFAULTS", "DEFAULTS",
@@ -61,18 +62,6 @@ ADAM_SEED_LR_RESCALED = dict(learning_rate=0.02, beta_1=0.99, epsilon=0.1)
 # then shrinks every step ~1000-fold (notebook 06 shows it); 1e-8 lets Adam take its
 # intended ~learning_rate steps.
 ADAM_DEFAULTS = dict(ADAM_SEED_LR_RESCALED, epsilon=1e-8)
-
-
-class _TimeUp(Exception):
-    """Raised inside an optimiser when a stage's share of the time budget is spent (not a stop)."""
-
-
-class _Stop(Exception):
-    """Raised inside an optimiser to end the run early (callback asked, or loss not finite)."""
-
-    def __init__(self, reason: StopReason, message: str | None = None):
-        super().__init__(message or reason.value)
-        self.stopped = Stopped(reason, message)
 
 
 class StyleObjective:
@@ -157,49 +146,7 @@ class StyleObjective:
         return terms, tape.gradient(terms["total"], image)
 
 
-class _Tracker:
-    """Keeps the best image, the history and the frames; calls the callback."""
-
-    def __init__(self, result, callback, frame_every, progress, stage, size, offset, start, deadline=None):
-        self.result, self.callback, self.frame_every = result, callback, frame_every
-        self.bar, self.stage, self.size, self.offset, self.start = progress, stage, size, offset, start
-        self.best_loss, self.best_image, self.iteration, self.deadline = math.inf, None, 0, deadline
-
-    def evaluated(self, image, terms):
-        losses = {k: float(v) for k, v in terms.items()}
-        if not all(math.isfinite(v) for v in losses.values()):
-            raise _Stop(StopReason.NON_FINITE, f"the loss became non-finite ({losses}); the best image "
-                        "so far is kept. Lower the learning rate or the style weight.")
-        if losses["total"] < self.best_loss:
-            self.best_loss, self.best_image = losses["total"], np.array(image[0], dtype=np.float32)
-        return losses
-
-    def iterated(self, image, losses):
-        self.iteration += 1
-        overall = self.offset + self.iteration
-        seconds = time.perf_counter() - self.start
-        self.result.history.append(dict(iteration=overall, stage=self.stage, seconds=seconds, **losses))
-        current = np.asarray(image[0], dtype=np.float32)
-        if self.frame_every and overall % self.frame_every == 0:
-            self.result.frames.append((overall, np.clip(current, 0, 1)))
-        if self.bar is not None:
-            self.bar.step(self.stage, losses["total"])
-        if self.callback is not None:
-            info = StepInfo(overall, self.stage, self.size, losses, self.best_loss, current, seconds)
-            if self.callback(info):
-                raise _Stop(StopReason.CALLBACK)
-        if self.deadline is not None and time.perf_counter() + self.last_step() >= self.deadline:
-            raise _TimeUp
-
-    def last_step(self) -> float:
-        """Seconds the last iteration took (0 before two): the next one is expected to take as long."""
-        history = self.result.history
-        if len(history) < 2 or history[-2]["stage"] != self.stage:
-            return 0.0
-        return history[-1]["seconds"] - history[-2]["seconds"]
-
-
-def run_adam(objective: StyleObjective, init: np.ndarray, iterations: int, tracker: _Tracker, *,
+def run_adam(objective: StyleObjective, init: np.ndarray, iterations: int, tracker: Tracker, *,
              learning_rate: float = ADAM_DEFAULTS["learning_rate"], beta_1: float = ADAM_DEFAULTS["beta_1"],
              beta_2: float = 0.999, epsilon: float = ADAM_DEFAULTS["epsilon"]) -> None:
     r"""Adam on the pixels, clipped to ``[0, 1]`` after each step (compiled update).
@@ -238,7 +185,7 @@ def run_adam(objective: StyleObjective, init: np.ndarray, iterations: int, track
         tracker.iterated(evaluated_image.numpy(), losses)
 
 
-def run_lbfgs(objective: StyleObjective, init: np.ndarray, iterations: int, tracker: _Tracker, *,
+def run_lbfgs(objective: StyleObjective, init: np.ndarray, iterations: int, tracker: Tracker, *,
               history_size: int = 10) -> None:
     """SciPy's L-BFGS-B with pixel bounds ``[0, 1]`` (Gatys et al.'s optimiser; the bounds are ours).
 
@@ -346,18 +293,18 @@ class _Run:
                                    seed=(s.seed, stage))
         start_image = make_init(self.init, content, styles[0], s.seed) if self.image is None else \
             resize(self.image, *content.shape[:2])
-        tracker = _Tracker(self.result, self.callback, self.frame_every, self.bar, stage,
-                           content.shape[:2], self.result.iterations, self.start, self.plan.deadline(stage))
+        tracker = Tracker(self.result, self.callback, self.frame_every, self.bar, stage, content.shape[:2],
+                           self.result.iterations, self.start, self.plan.deadline(stage), s.stop_tolerance)
         try:
             for round_, iterations in enumerate(_rounds(budget, s.style_loss)):
                 if round_:  # sliced Wasserstein: new directions; the optimiser restarts from the best image
                     objective.redraw((s.seed, stage, round_))
                     start_image = tracker.best_image if tracker.best_image is not None else start_image
-                    tracker.best_loss = math.inf  # other directions' losses are not comparable: best of round
+                    tracker.new_round()  # other directions' losses are not comparable: best of round
                 OPTIMIZERS[s.optimizer](objective, start_image, iterations, tracker,
                                         **(s.optimizer_options or {}))
-        except _TimeUp:
-            pass  # this stage's time is spent: the next stage (or the result) starts from its best image
+        except (_TimeUp, _Flat):
+            pass  # time spent, or the loss flattened: the next stage (or the result) starts from the best
         finally:
             self.result.iterations += tracker.iteration
             if tracker.best_image is not None:

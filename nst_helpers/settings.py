@@ -28,7 +28,7 @@ from .model import CONTENT_LAYERS, POOL_PADDINGS, POOLINGS, PRECISIONS, STYLE_LA
 
 __all__ = ["StyleSettings", "auto_stages",
            "check_weight", "normalised_weights", "OPTIMIZER_NAMES", "INITS", "PRESERVE_COLOR",
-           "STYLE_LOSSES", "MIN_SIZE", "RENAMED"]
+           "STYLE_LOSSES", "MIN_SIZE", "RENAMED", "FLAT_WINDOW"]
 
 OPTIMIZER_NAMES = ("adam", "lbfgs")
 INITS = ("content", "style", "noise", "average")
@@ -88,6 +88,11 @@ def normalised_weights(weights: Sequence[float] | Mapping[str, float] | None, na
         raise OptionError(f"{what} needs {len(names)} non-negative numbers with a positive sum, "
                           f"got {weights}")
     return {n: w / sum(weights) for n, w in zip(names, weights)}
+
+
+# stop_tolerance looks back this many iterations of the stage: L-BFGS's loss falls unevenly from one
+# iteration to the next (line searches), so a single step's drop says little.  Not in Gatys et al.
+FLAT_WINDOW = 10
 
 
 def auto_stages(size: int) -> list[int]:
@@ -155,6 +160,10 @@ class StyleSettings(Mapping):
     time_budget: float | None = _option(None, "seconds for the whole run (on the command line: the whole "
                                               "command): half size first, then full size until the time is "
                                               "up; replaces --iterations", cli_type=float, metavar="SECONDS")
+    stop_tolerance: float | None = _option(None, "end a stage once the loss fell by less than this fraction "
+                                                 f"over its last {FLAT_WINDOW} iterations, e.g. 0.01 "
+                                                 "(default: run every iteration)", cli_type=float,
+                                           metavar="FRACTION")
     optimizer_options: dict | None = _option(None, "extra optimiser settings, e.g. learning_rate=0.02 "
                                                    "(Adam) or history_size=10 (L-BFGS)",
                                              nargs="+", metavar="KEY=VALUE")
@@ -249,6 +258,15 @@ class StyleSettings(Mapping):
                 raise OptionError(f"time_budget must be a number of seconds > 0 (or None), "
                                   f"got {self.time_budget!r}")
             set_("time_budget", float(self.time_budget))
+        if self.stop_tolerance is not None:
+            try:
+                tolerance_ok = 0 <= self.stop_tolerance < 1
+            except TypeError:
+                tolerance_ok = False
+            if not tolerance_ok or isinstance(self.stop_tolerance, bool):
+                raise OptionError(f"stop_tolerance must be a fraction in [0, 1), e.g. 0.01 (or None), "
+                                  f"got {self.stop_tolerance!r}")
+            set_("stop_tolerance", float(self.stop_tolerance))
         if self.optimizer_options is not None and not isinstance(self.optimizer_options, Mapping):
             raise OptionError(f"optimizer_options must be a dict, got {self.optimizer_options!r}")
 

@@ -55,7 +55,8 @@ ALWAYS = ("size", "iterations", "style_weight", "tv_weight", "style_layers", "se
 # or one of the blend and mask controls) is shown in the last section.
 SECTIONS = (
     ("style", ("style_scale", "style_loss", "sw_directions", "style_layer_weights")),
-    ("schedule and optimiser", ("stages", "time_budget", "optimizer", "optimizer_options", "init", "seed")),
+    ("schedule and optimiser", ("stages", "time_budget", "stop_tolerance", "optimizer", "optimizer_options",
+                                "init", "seed")),
     ("content, model and other options", ("content_weight", "content_layers", "pooling", "pool_padding",
                                           "precision")),
 )

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nst_helpers import images, optimise
+from nst_helpers import images, optimise, tracking
 from nst_helpers.errors import LayerError, OptionError
 from nst_helpers.losses import gram_matrix, total_variation_loss
 from nst_helpers.optimise import StepInfo, StyleObjective, StyleResult, make_init, stylize
@@ -61,14 +61,14 @@ def total_at(objective, image) -> float:
 def evaluations(monkeypatch):
     """Records (total, image) of every loss evaluation the optimisers make."""
     seen = []
-    original = optimise._Tracker.evaluated
+    original = tracking.Tracker.evaluated
 
     def recording(self, image, terms):
         losses = original(self, image, terms)
         seen.append((losses["total"], np.array(image[0], dtype=np.float32)))
         return losses
 
-    monkeypatch.setattr(optimise._Tracker, "evaluated", recording)
+    monkeypatch.setattr(tracking.Tracker, "evaluated", recording)
     return seen
 
 
