@@ -9,8 +9,8 @@ style), and the backward pass adds gradients of the same size.  So the estimate 
     \text{peak} \approx B + k \cdot b \sum_{l \le l_{\max}} h_l w_l c_l + \text{optimiser state}
 
 * :math:`h_l w_l c_l`: the size of layer ``l``'s output (VGG's ``same`` convolutions keep
-  the size, each pooling halves it, rounding down), summed over every layer from the
-  input to the deepest one used; :math:`b` bytes per value (4 for float32, 2 when the
+  the size, each pooling halves it, rounding up with the default ``pool_padding="same"``),
+  summed over every layer from the input to the deepest one used; :math:`b` bytes per value (4 for float32, 2 when the
   convolutions run in bfloat16/float16);
 * :math:`k` (:data:`ACTIVATION_FACTOR`): how many activation-sized buffers the forward
   and backward passes hold at their peak (outputs, ReLU masks, gradients, the
