@@ -10,8 +10,8 @@ style), and the backward pass adds gradients of the same size.  So the estimate 
 
 * :math:`h_l w_l c_l`: the size of layer ``l``'s output (VGG's ``same`` convolutions keep
   the size, each pooling halves it, rounding up with the default ``pool_padding="same"``),
-  summed over every layer from the input to the deepest one used; :math:`b` bytes per value (4 for float32, 2 when the
-  convolutions run in bfloat16/float16);
+  summed over every layer from the input to the deepest one used; :math:`b` bytes per value
+  (4 for float32, 2 when the convolutions run in bfloat16/float16);
 * :math:`k` (:data:`ACTIVATION_FACTOR`): how many activation-sized buffers the forward
   and backward passes hold at their peak (outputs, ReLU masks, gradients, the
   convolution library's work space);
