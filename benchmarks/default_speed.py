@@ -1,0 +1,122 @@
+"""The default command against the seed loop, on this machine, in one run.
+
+    cd benchmarks && ../.venv/bin/python default_speed.py [--size 384] [--pair chelsea:swirl]
+
+1. The seed loop's 1000 iterations: its eager seconds per iteration, measured here (median of a
+   few after warm-up), times 1000; its quality is the 1000-iteration artefact's (make_reference.py).
+2. ``stylize``'s default run (``bash scripts/run.sh``'s settings) and the same with
+   ``stop_tolerance`` (each stage ends once its loss fell by less than that fraction over the last
+   10 iterations): wall time from the call, iterations, yardstick errors at the end, the first
+   iteration that beats the seed's 1000 on both errors, and the ratio of wall times.  Target: at
+   most 1/50 with quality at least the seed's.
+3. The share of this process's CPU time spent in the kernel (``getrusage``: system / (user +
+   system)) during the default run.  Target: under 10%.
+4. Thread settings for a 2-core machine, each in a fresh process: seconds per iteration of the
+   compiled step under TensorFlow's defaults and under explicit intra-/inter-op pool sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+from bench import reference_seconds
+from make_reference import artefact_path
+from quality import Yardstick
+
+import nst_helpers as nh
+from nst_helpers.doctor import cpu_description
+
+THREADS = {"TensorFlow's defaults": {}, "intra 2, inter 1": dict(TF_NUM_INTRAOP_THREADS="2",
+                                                                  TF_NUM_INTEROP_THREADS="1"),
+           "intra 1, inter 1": dict(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")}
+STEP_PROBE = """
+import time, numpy as np, tensorflow as tf, nst_helpers as nh
+content = nh.load_sample("chelsea", {size})
+objective = nh.StyleObjective(content, nh.load_sample("swirl", {size}))
+image = tf.constant(content[None]); objective.value_and_grad(image); objective.value_and_grad(image)
+seconds = []
+for _ in range(7):
+    start = time.perf_counter()
+    objective.value_and_grad(image)[1].numpy()
+    seconds.append(time.perf_counter() - start)
+print(float(np.median(seconds)))
+"""
+
+
+def cpu_seconds() -> tuple[float, float]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime, usage.ru_stime
+
+
+def run(content, style, size, yardstick, target, options):
+    snapshots = []
+    user0, system0 = cpu_seconds()
+    start = time.perf_counter()
+    result = nh.stylize(content, style, size=size, progress=False, **options,
+                        callback=lambda i: snapshots.append((i.iteration, i.seconds, i.image.copy())))
+    wall = time.perf_counter() - start
+    user1, system1 = cpu_seconds()
+    reached = None
+    for iteration, seconds, image in snapshots:  # after the run: the yardstick costs no time of the run
+        errors = yardstick(image)
+        if errors[0] <= target[0] and errors[1] <= target[1]:
+            reached = dict(iteration=iteration, seconds=round(seconds, 1))
+            break
+    content_error, style_error = yardstick(result.image)
+    return dict(options=options, wall=round(wall, 2), iterations=result.iterations,
+                content_error=round(content_error, 3), style_error=round(style_error, 4), reached=reached,
+                kernel_share=round((system1 - system0) / max(user1 - user0 + system1 - system0, 1e-9), 3))
+
+
+def step_seconds(size, environment):
+    out = subprocess.run([sys.executable, "-c", STEP_PROBE.format(size=size)], capture_output=True, text=True,
+                         env={**os.environ, **environment}, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=nh.StyleSettings.default("size"))
+    parser.add_argument("--pair", default="chelsea:swirl")
+    parser.add_argument("--tolerances", type=float, nargs="*", default=[0.01, 0.02, 0.05])
+    args = parser.parse_args()
+    content_name, style_name = args.pair.split(":")
+    record = json.loads(artefact_path(content_name, style_name, args.size, ".json").read_text())
+    target = record["content_error"], record["style_error"]
+    content, style = nh.load_sample(content_name), nh.load_sample(style_name)
+    yardstick = Yardstick(content, style)
+    print(f"{cpu_description()}; {args.pair} at {args.size} px", flush=True)
+    seed_step = reference_seconds(nh.resize_long_side(content, args.size),
+                                  nh.resize_long_side(style, args.size), repeats=3)
+    seed_wall = 1000 * seed_step
+    print(f"seed loop: {seed_step:.3f} s/iteration -> {seed_wall:.0f} s for 1000; errors {target[0]:.3f} / "
+          f"{target[1]:.4f}", flush=True)
+    rows = {"default": run(content, style, args.size, yardstick, target, {})}
+    for tolerance in args.tolerances:
+        rows[f"stop_tolerance={tolerance:g}"] = run(content, style, args.size, yardstick, target,
+                                                    dict(stop_tolerance=tolerance))
+    for label, row in rows.items():
+        better = row["content_error"] <= target[0] and row["style_error"] <= target[1]
+        ratio = seed_wall / row["wall"]
+        print(f"{label:22s} {row['iterations']:4d} it. {row['wall']:6.1f} s = 1/{ratio:.0f} of "
+              f"the seed's; errors {row['content_error']:.3f} / {row['style_error']:.4f} "
+              f"({'at least' if better else 'NOT'} the seed's); beats it at {row['reached']}; "
+              f"kernel share {row['kernel_share']:.1%}", flush=True)
+    threads = {label: step_seconds(args.size, environment) for label, environment in THREADS.items()}
+    for label, seconds in threads.items():
+        print(f"step at {args.size} px, {label:22s}: {seconds:.3f} s", flush=True)
+    out = dict(cpu=cpu_description(), date=time.strftime("%Y-%m-%d %H:%M"), pair=args.pair, size=args.size,
+               seed=dict(step=seed_step, wall=seed_wall, errors=target), runs=rows, threads=threads)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "default_speed.json")
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
