@@ -356,7 +356,7 @@ HANDMADE = {
     "style_masks": lambda s: setattr(s.mask_mode, "value", "rectangle"),
 }
 TEXT_EXAMPLES = {"stages": "192 384", "content_layers": "block4_conv2", "style_layer_weights": "1 2 3 4 5",
-                 "optimizer_options": "history_size=5"}
+                 "optimizer_options": "history_size=5", "stop_tolerance": "0.02"}
 
 
 def set_another_value(studio, name):

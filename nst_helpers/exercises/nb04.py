@@ -58,9 +58,9 @@ def check_relative_error_numpy(my_relative: Callable) -> str:
 @functools.lru_cache(maxsize=1)
 def _shift_errors() -> dict[int, tuple[float, float]]:
     """``{shift: (block1_conv2 error, block5_conv2 error)}`` of the 256-pixel cat rolled right."""
+    from ..images import load_sample
     from ..losses import relative_error
     from ..model import build_extractor
-    from ..images import load_sample
 
     photo = load_sample("chelsea", 256)
     extractor = build_extractor(["block1_conv2", "block5_conv2"])  # max pooling, as section 2's extractor
