@@ -22,6 +22,7 @@ from .weights import VGG19_CONV_SHAPES, WeightsSource, load_vgg19_weights
 __all__ = [
     "VGG19_LAYERS", "CONTENT_LAYERS", "STYLE_LAYERS", "POOLINGS", "POOL_PADDINGS", "PRECISIONS",
     "check_layers", "check_pool_padding", "deepest_layer", "layers_up_to", "feature_shapes",
+    "receptive_field",
     "weights_source", "build_vgg19", "Preprocess", "build_extractor",
 ]
 
@@ -60,6 +61,24 @@ def layers_up_to(layers: str | Iterable[str]) -> list[str]:
         layers: one VGG19 layer name or several.
     """
     return VGG19_LAYERS[: VGG19_LAYERS.index(deepest_layer(layers)) + 1]
+
+
+def receptive_field(layer: str) -> int:
+    """The width in pixels of the input patch one position of ``layer`` sees: starting from 1, each
+    3 x 3 convolution adds 2 steps and each 2 x 2 pooling adds 1 step and doubles the step.
+
+    Derived in notebook 03, §2 ("Why intermediate layers describe content and style").
+
+    Args:
+        layer: a name from :data:`VGG19_LAYERS`.
+    """
+    size, step = 1, 1
+    for name in VGG19_LAYERS[: VGG19_LAYERS.index(check_layers([layer])[0]) + 1]:
+        if name.endswith("_pool"):
+            size, step = size + step, step * 2
+        else:
+            size += 2 * step
+    return size
 
 
 def feature_shapes(height: int, width: int, up_to: str | Iterable[str],

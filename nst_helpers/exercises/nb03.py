@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..model import VGG19_LAYERS, feature_shapes
+from ..model import VGG19_LAYERS, feature_shapes, receptive_field
 from ..weights import VGG19_CONV_SHAPES
 from .core import NotDone
 
@@ -123,23 +123,14 @@ def check_paper_layers(content_layers: Sequence[str], style_layers: Sequence[str
                                                "convolution 2, in Keras' names"))
 
 
-def _receptive_field(layer: str) -> int:
-    """Section 2's rule, r <- r + (k - 1) j and j <- j s, up to ``layer``."""
-    r, j = 1, 1
-    for name in VGG19_LAYERS[: VGG19_LAYERS.index(layer) + 1]:
-        k, s = (2, 2) if name.endswith("_pool") else (3, 1)
-        r, j = r + (k - 1) * j, j * s
-    return r
-
-
 def check_block3_conv4_field(my_field: int) -> str:
     """Exercise 4 (notebook 03): the receptive field of ``block3_conv4``, worked out by hand.
 
     Args:
         my_field: the learner's width in pixels of the patch one ``block3_conv4`` feature sees.
     """
-    expected = _receptive_field(FIELD_LAYER)
-    start = _receptive_field("block3_conv1")
+    expected = receptive_field(FIELD_LAYER)
+    start = receptive_field("block3_conv1")
     if not _whole(my_field):
         raise NotDone("my_field must be a whole number of pixels (an int)")
     if my_field == expected:

@@ -96,19 +96,6 @@ def check_shift_deep_overtakes(answer: int | None) -> str:
             "forgives small shifts but keeps where things are")
 
 
-def _reference_receptive_field(layer: str) -> int:
-    from ..model import VGG19_LAYERS
-
-    size, step = 1, 1
-    for name in VGG19_LAYERS[: VGG19_LAYERS.index(layer) + 1]:
-        if "conv" in name:
-            size += 2 * step  # a 3 x 3 convolution: one more position on each side
-        else:
-            size += step  # a 2 x 2 pooling: one more position, and the step doubles
-            step *= 2
-    return size
-
-
 def check_receptive_field(receptive_field: Callable) -> str:
     """Exercise 3 (notebook 04): ``receptive_field(layer)``, the pixels one position of a VGG19 layer sees.
 
@@ -117,13 +104,14 @@ def check_receptive_field(receptive_field: Callable) -> str:
             side in pixels of the square of the input that one position of that layer depends on.
     """
     from ..model import VGG19_LAYERS
+    from ..model import receptive_field as model_field
 
     hints = {"block1_conv1": "one 3 x 3 convolution of the pixels sees 3 x 3 of them",
              "block1_conv2": "each 3 x 3 convolution adds one position on each side"}
     after_pooling = ("after a 2 x 2 pooling one position steps 2 (then 4, 8, 16) pixels, so each "
                      "convolution adds a step on each side, and each pooling one step")
     for layer in [name for name in VGG19_LAYERS if "conv" in name]:
-        expected = _reference_receptive_field(layer)
+        expected = model_field(layer)
         try:
             value = int(receptive_field(layer))
         except (TypeError, ValueError):
@@ -131,8 +119,8 @@ def check_receptive_field(receptive_field: Callable) -> str:
         if value != expected:
             hint = hints.get(layer, after_pooling)
             raise NotDone(f"receptive_field({layer!r}) should be {expected}: {hint}")
-    return (f"a position of block5_conv2 sees {_reference_receptive_field('block5_conv2')} x "
-            f"{_reference_receptive_field('block5_conv2')} pixels, one of block1_conv2 only 5 x 5")
+    deepest = model_field("block5_conv2")
+    return f"a position of block5_conv2 sees {deepest} x {deepest} pixels, one of block1_conv2 only 5 x 5"
 
 
 def check_relative_error_gradient(relative_error_gradient: Callable) -> str:
