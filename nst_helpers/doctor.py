@@ -65,7 +65,7 @@ def estimate_series_seconds(seconds_per_iteration_256: float, table: dict | None
     """Seconds the series takes on a machine whose smoke run costs ``seconds_per_iteration_256``.
 
     Each notebook's measured time, scaled by this machine's smoke cost over the smoke cost
-    of the machine that measured it.
+    measured with it (the row's own, else that of the machine that measured it).
 
     Args:
         seconds_per_iteration_256: this machine's :func:`smoke_seconds_per_iteration`.
@@ -77,7 +77,8 @@ def estimate_series_seconds(seconds_per_iteration_256: float, table: dict | None
     table = load_run_times() if table is None else table
     total = 0.0
     for name, row in table["notebooks"].items():
-        reference = table["machines"][row["cpu"]]["smoke_seconds_per_iteration_256"]
+        reference = row.get("smoke_seconds_per_iteration_256",
+                            table["machines"][row["cpu"]]["smoke_seconds_per_iteration_256"])
         total += row["seconds"] * seconds_per_iteration_256 / reference
     return total
 

@@ -134,6 +134,8 @@ def test_series_estimate_scales_the_measured_table():
              "notebooks": {"01_a": dict(seconds=60, cpu="fast", date="d"),
                            "02_b": dict(seconds=100, cpu="slow", date="d")}}
     assert doctor.estimate_series_seconds(0.2, table) == pytest.approx(60 * 2 + 100 * 0.5)
+    table["notebooks"]["02_b"]["smoke_seconds_per_iteration_256"] = 0.5  # its own unit wins: a busier hour
+    assert doctor.estimate_series_seconds(0.2, table) == pytest.approx(60 * 2 + 100 * 0.4)
 
 
 def test_the_run_times_table_covers_the_series():
