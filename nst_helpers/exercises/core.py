@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-__all__ = ["NotDone", "report"]
+import numpy as np
+
+__all__ = ["NotDone", "report", "as_number", "as_array"]
 
 
 class NotDone(AssertionError):
@@ -39,3 +41,40 @@ def report(check: Callable, *answer: object) -> bool:
         return False
     print(f"check passed: {message}")
     return True
+
+
+def as_number(value: object, what: str) -> float:
+    """A learner's answer as one float, or :class:`NotDone` saying what ``what`` returned instead.
+
+    Args:
+        value: what the learner's function returned (a number, a 0-d array or tensor).
+        what: the function's name, for the message.
+
+    Returns:
+        The value as a float (not checked for being finite: the caller says what that means).
+    """
+    if value is None:
+        raise NotDone(f"{what} returned None: return a number")
+    try:
+        return float(np.asarray(value))
+    except (TypeError, ValueError):
+        raise NotDone(f"{what} must return one number, not {type(value).__name__}") from None
+
+
+def as_array(value: object, what: str, hint: str = "return the array you computed") -> np.ndarray:
+    """A learner's answer as a float64 array, or :class:`NotDone` saying what ``what`` returned instead.
+
+    Args:
+        value: what the learner's function returned (an array, a tensor or nested lists).
+        what: the function's name, for the message.
+        hint: what to return, said when the answer is None.
+
+    Returns:
+        The value as a ``float64`` NumPy array.
+    """
+    if value is None:
+        raise NotDone(f"{what} returned None: {hint}")
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise NotDone(f"{what} must return a NumPy array, not {type(value).__name__}") from None

@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from .core import NotDone
+from .core import NotDone, as_number
 
 __all__ = ["check_relative_error_numpy", "check_shift_deep_overtakes", "check_receptive_field",
            "check_relative_error_gradient"]
@@ -22,11 +22,8 @@ def _features(seed: int = 0, shape: tuple = (1, 6, 7, 5)) -> tuple[np.ndarray, n
     return target + rng.normal(0.0, 0.7, shape), target
 
 
-def _number(value: object, what: str) -> float:
-    try:
-        value = float(np.asarray(value))
-    except (TypeError, ValueError):
-        raise NotDone(f"{what} must return one number") from None
+def _finite_number(value: object, what: str) -> float:
+    value = as_number(value, what)
     if not np.isfinite(value):
         raise NotDone(f"{what} returned {value}: divide by the energy of the target P, which is not 0")
     return value
@@ -43,13 +40,13 @@ def check_relative_error_numpy(my_relative: Callable) -> str:
     with np.errstate(all="ignore"):  # a wrong answer may divide by zero: say so, without a warning
         same, zero, value = (my_relative(features, target)
                              for features in (target.copy(), np.zeros_like(target), generated))
-    if abs(_number(same, "my_relative")) > 1e-12:
+    if abs(_finite_number(same, "my_relative")) > 1e-12:
         raise NotDone("my_relative(P, P) must be 0: features equal to the target have no error")
-    if not np.isclose(_number(zero, "my_relative"), 1.0, rtol=1e-9):
+    if not np.isclose(_finite_number(zero, "my_relative"), 1.0, rtol=1e-9):
         raise NotDone("my_relative(0, P) must be 1: divide the squared error by the energy of the target, "
                       "np.sum(P ** 2)")
     expected = np.sum((generated - target) ** 2) / np.sum(target ** 2)
-    if not np.isclose(_number(value, "my_relative"), expected, rtol=1e-6):
+    if not np.isclose(_finite_number(value, "my_relative"), expected, rtol=1e-6):
         raise NotDone("my_relative(F, P) is not np.sum((F - P) ** 2) / np.sum(P ** 2): square the "
                       "differences (no square root) and divide by the energy of P, not of F")
     return "the squared error over the target's energy: 0 is a match, 1 is as far as zero features"

@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-from .core import NotDone
+from .core import NotDone, as_array
 
 __all__ = ["check_gram_with_loops", "check_could_be_gram", "check_shuffle_tiles",
            "check_relative_style_error"]
@@ -25,15 +25,6 @@ def _reference_gram(features: np.ndarray) -> np.ndarray:
     return flat.T @ flat / flat.shape[0]
 
 
-def _as_array(value: object, what: str) -> np.ndarray:
-    if value is None:
-        raise NotDone(f"{what} returned None: return the array you computed")
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise NotDone(f"{what} must return a NumPy array") from None
-
-
 def check_gram_with_loops(my_gram: Callable) -> str:
     """Exercise 1 (notebook 05): ``my_gram(features)``, the Gram matrix of ``(h, w, c)`` features.
 
@@ -42,7 +33,7 @@ def check_gram_with_loops(my_gram: Callable) -> str:
     Args:
         my_gram: the learner's function of one ``(h, w, c)`` array, returning a ``(c, c)`` array.
     """
-    tiny = _as_array(my_gram(_TINY.copy()), "my_gram")
+    tiny = as_array(my_gram(_TINY.copy()), "my_gram")
     if tiny.shape != (3, 3):
         raise NotDone("my_gram(tiny) must be a (channels, channels) = (3, 3) array")
     if not np.any(tiny):
@@ -54,7 +45,7 @@ def check_gram_with_loops(my_gram: Callable) -> str:
                       "G[1, 2] = 0.25): the mean over positions of features[:, :, i] * features[:, :, j]")
     for seed, shape in ((1, (5, 4, 6)), (2, (3, 7, 2))):  # not square, more or fewer channels
         features = _features(seed, shape)
-        value = _as_array(my_gram(features.copy()), "my_gram")
+        value = as_array(my_gram(features.copy()), "my_gram")
         if value.shape != (shape[2], shape[2]) or not np.allclose(value, _reference_gram(features),
                                                                   rtol=1e-5, atol=1e-8):
             raise NotDone("right on the tiny example but not on (h, w, c) random features with h != w: "
@@ -122,7 +113,7 @@ def check_shuffle_tiles(shuffle_tiles: Callable) -> str:
     """
     image = _test_image()
     for tile in (16, 32):
-        results = [_as_array(shuffle_tiles(image.copy(), tile, seed), "shuffle_tiles") for seed in (0, 1, 2)]
+        results = [as_array(shuffle_tiles(image.copy(), tile, seed), "shuffle_tiles") for seed in (0, 1, 2)]
         if any(result.shape != image.shape for result in results):
             raise NotDone("shuffle_tiles must return an image of the same shape as the one it was given")
         if all(np.array_equal(result, image) for result in results):

@@ -13,22 +13,13 @@ from ..images import fit_long_side
 from ..memory import GIB, estimate_peak_bytes, optimizer_bytes
 from ..model import CONTENT_LAYERS, STYLE_LAYERS, feature_shapes
 from ..settings import auto_stages
-from .core import NotDone
+from .core import NotDone, as_number
 
 __all__ = ["check_layer_value_count", "check_optimizer_state_bytes", "check_largest_fitting_size",
            "check_stage_plan"]
 
 # the first convolution after 0, 1, 2, 3 and 4 poolings
 _AFTER_POOLINGS = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"]
-
-
-def _number(value: object, what: str) -> int:
-    if value is None:
-        raise NotDone(f"{what} returns None: return a number")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise NotDone(f"{what} must return a number") from None
 
 
 def check_layer_value_count(layer_values: Callable) -> str:
@@ -44,7 +35,7 @@ def check_layer_value_count(layer_values: Callable) -> str:
         shapes = feature_shapes(height, width, _AFTER_POOLINGS[-1])
         for poolings, name in enumerate(_AFTER_POOLINGS):
             h, w, c = shapes[name]
-            value = _number(layer_values(height, width, poolings, c), "layer_values")
+            value = as_number(layer_values(height, width, poolings, c), "layer_values")
             if value == h * w * c:
                 continue
             floor = (height >> poolings) * (width >> poolings) * c
@@ -73,7 +64,7 @@ def check_optimizer_state_bytes(optimizer_state_bytes: Callable) -> str:
     for height, width in ((1362, 2048), (255, 384)):
         n = 3 * height * width
         for optimizer in ("lbfgs", "adam"):
-            value = _number(optimizer_state_bytes(height, width, optimizer), "optimizer_state_bytes")
+            value = as_number(optimizer_state_bytes(height, width, optimizer), "optimizer_state_bytes")
             expected = optimizer_bytes(height, width, optimizer)
             if value == expected:
                 continue
@@ -109,7 +100,7 @@ def check_largest_fitting_size(largest_fitting_size: Callable) -> str:
         largest_fitting_size: the learner's function of a budget in bytes; returns a long side in pixels.
     """
     for gib in (4, 2, 6):
-        value = _number(largest_fitting_size(gib * GIB), "largest_fitting_size")
+        value = as_number(largest_fitting_size(gib * GIB), "largest_fitting_size")
         expected = _largest_multiple_of_32(gib * GIB)
         if value == expected:
             continue

@@ -17,7 +17,7 @@ from ..errors import NSTError
 from ..images import fit_long_side
 from ..losses import gram_matrix
 from ..nst import NST
-from .core import NotDone
+from .core import NotDone, as_array
 
 __all__ = ["check_trip_beta2_range", "check_gram_einsum", "check_scaled_shape_512",
            "check_variational_share"]
@@ -73,13 +73,6 @@ def check_trip_beta2_range(args: dict) -> str:
     return f"generate_image stopped at {_BETA2_RANGE!r}, after every earlier check passed"
 
 
-def _as_array(value) -> np.ndarray | None:
-    try:
-        return None if value is None else np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-
-
 def check_gram_einsum(my_gram: Callable) -> str:
     """Exercise 2 (notebook 11): ``my_gram(features)``, the ``(1, c, c)`` Gram matrix of ``(1, h, w, c)``.
 
@@ -90,10 +83,8 @@ def check_gram_einsum(my_gram: Callable) -> str:
     for shape in [(1, 4, 5, 3), (1, 7, 2, 8), (1, 16, 16, 64)]:
         x = tf.constant(rng.standard_normal(shape), tf.float32)
         expected = gram_matrix(x).numpy().astype(np.float64)
-        value = _as_array(my_gram(x))
+        value = as_array(my_gram(x), "my_gram", hint="return the Gram matrix, tf.einsum(...) / (h * w)")
         positions, channels = shape[1] * shape[2], shape[3]
-        if value is None:
-            raise NotDone("my_gram must return the Gram matrix: tf.einsum(...) / (h * w)")
         if value.shape == expected.shape[1:]:
             raise NotDone("keep the batch axis: the output should have shape (1, c, c), as 'bijc,bijd->bcd'")
         if value.shape != expected.shape:
