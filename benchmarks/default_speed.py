@@ -4,11 +4,11 @@
 
 1. The seed loop's 1000 iterations: its eager seconds per iteration, measured here (median of a
    few after warm-up), times 1000; its quality is the 1000-iteration artefact's (make_reference.py).
-2. ``stylize``'s default run (``bash scripts/run.sh``'s settings) and the same with
-   ``stop_tolerance`` (each stage ends once its loss fell by less than that fraction over the last
-   10 iterations): wall time from the call, iterations, yardstick errors at the end, the first
-   iteration that beats the seed's 1000 on both errors, and the ratio of wall times.  Target: at
-   most 1/50 with quality at least the seed's.
+2. ``stylize``'s default run (``bash scripts/run.sh``'s settings), the same with
+   ``stop_tolerance`` (each stage ends once its loss fell by less than that fraction over the
+   last 10 iterations) and with each ``--also`` set of options: wall time from the call,
+   iterations, yardstick errors at the end, the first iteration that beats the seed's 1000 on
+   both errors, and the ratio of wall times.  Target: at most 1/50 with quality at least the seed's.
 3. The share of this process's CPU time spent in the kernel (``getrusage``: system / (user +
    system)) during the default run.  Target: under 10%.
 4. Thread settings for a 2-core machine, each in a fresh process: seconds per iteration of the
@@ -85,6 +85,9 @@ def main():
     parser.add_argument("--size", type=int, default=nh.StyleSettings.default("size"))
     parser.add_argument("--pair", default="chelsea:swirl")
     parser.add_argument("--tolerances", type=float, nargs="*", default=[0.01, 0.02, 0.05])
+    parser.add_argument("--also", nargs="*", default=[], metavar="OPTIONS",
+                        help='more runs, each "name=value ..." of stylize options (JSON values), '
+                             'e.g. "iterations=25 style_weight=40"')
     args = parser.parse_args()
     content_name, style_name = args.pair.split(":")
     record = json.loads(artefact_path(content_name, style_name, args.size, ".json").read_text())
@@ -101,6 +104,9 @@ def main():
     for tolerance in args.tolerances:
         rows[f"stop_tolerance={tolerance:g}"] = run(content, style, args.size, yardstick, target,
                                                     dict(stop_tolerance=tolerance))
+    for spec in args.also:
+        options = {key: json.loads(value) for key, value in (item.split("=", 1) for item in spec.split())}
+        rows[spec] = run(content, style, args.size, yardstick, target, options)
     for label, row in rows.items():
         better = row["content_error"] <= target[0] and row["style_error"] <= target[1]
         ratio = seed_wall / row["wall"]
