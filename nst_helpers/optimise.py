@@ -220,12 +220,18 @@ def run_lbfgs(objective: StyleObjective, init: np.ndarray, iterations: int, trac
 OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
 
 
+# init="average": the photo and the painting averaged, plus uniform noise in [-AVERAGE_NOISE,
+# AVERAGE_NOISE], clipped (the Hvass-Labs tutorial's exercise; notebook 07, §4 compares it).
+AVERAGE_NOISE = 0.2
+
+
 def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray, seed: int) -> np.ndarray:
     """The start image at the content's size.  Departure from Gatys et al. (white noise): the default
     start is the content.  Derived in notebook 07, §4 ("Where to start: the initial image").
 
     Args:
-        init: ``"content"``, ``"style"``, ``"noise"``, ``"average"`` (content and noise) or an image.
+        init: ``"content"``, ``"style"``, ``"noise"``, ``"average"`` (photo and painting averaged, plus
+            noise: see ``AVERAGE_NOISE``) or an image.
         content: the ``(h, w, 3)`` content image in ``[0, 1]``.
         style: the style image (resized for ``"style"``).
         seed: seeds the noise.
@@ -239,7 +245,9 @@ def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray, se
         if init == "noise":
             return rng.uniform(0.0, 1.0, content.shape).astype(np.float32)
         if init == "average":
-            return (0.5 * content + 0.5 * rng.uniform(0.0, 1.0, content.shape)).astype(np.float32)
+            between = (content + resize(style, *content.shape[:2])) / 2
+            return np.clip(between + rng.uniform(-AVERAGE_NOISE, AVERAGE_NOISE, content.shape), 0, 1).astype(
+                np.float32)
         raise OptionError(f"init must be one of {INITS} or an image array, got {init!r}")
     return resize(to_float_image(init, name="init"), *content.shape[:2])
 
