@@ -109,10 +109,7 @@ def check_receptive_field(receptive_field: Callable) -> str:
                      "convolution adds a step on each side, and each pooling one step")
     for layer in [name for name in VGG19_LAYERS if "conv" in name]:
         expected = model_field(layer)
-        try:
-            value = int(receptive_field(layer))
-        except (TypeError, ValueError):
-            raise NotDone("receptive_field must return a whole number of pixels") from None
+        value = as_number(receptive_field(layer), "receptive_field")
         if value != expected:
             hint = hints.get(layer, after_pooling)
             raise NotDone(f"receptive_field({layer!r}) should be {expected}: {hint}")
