@@ -9,6 +9,8 @@
    last 10 iterations) and with each ``--also`` set of options: wall time from the call,
    iterations, yardstick errors at the end, the first iteration that beats the seed's 1000 on
    both errors, and the ratio of wall times.  Target: at most 1/50 with quality at least the seed's.
+   The runs' final pictures, side by side in the order printed: ``results/default_speed.jpg``
+   (``default_speed_<content>_<style>.jpg`` and ``.json`` for another ``--pair``).
 3. The share of this process's CPU time spent in the kernel (``getrusage``: system / (user +
    system)) during the default run.  Target: under 10%.
 4. Thread settings for a 2-core machine, each in a fresh process: seconds per iteration of the
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 from bench import reference_seconds
 from make_reference import artefact_path
 from quality import Yardstick
@@ -54,6 +57,9 @@ def cpu_seconds() -> tuple[float, float]:
     return usage.ru_utime, usage.ru_stime
 
 
+pictures = []  # every run's final image, in the order of the runs: results/default_speed.jpg
+
+
 def run(content, style, size, yardstick, target, options):
     snapshots = []
     user0, system0 = cpu_seconds()
@@ -69,6 +75,7 @@ def run(content, style, size, yardstick, target, options):
             reached = dict(iteration=iteration, seconds=round(seconds, 1))
             break
     content_error, style_error = yardstick(result.image)
+    pictures.append(result.image)
     return dict(options=options, wall=round(wall, 2), iterations=result.iterations,
                 content_error=round(content_error, 3), style_error=round(style_error, 4), reached=reached,
                 kernel_share=round((system1 - system0) / max(user1 - user0 + system1 - system0, 1e-9), 3))
@@ -119,7 +126,11 @@ def main():
         print(f"step at {args.size} px, {label:22s}: {seconds:.3f} s", flush=True)
     out = dict(cpu=cpu_description(), date=time.strftime("%Y-%m-%d %H:%M"), pair=args.pair, size=args.size,
                seed=dict(step=seed_step, wall=seed_wall, errors=target), runs=rows, threads=threads)
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "default_speed.json")
+    results = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+    stem = "default_speed" if args.pair == "chelsea:swirl" else f"default_speed_{content_name}_{style_name}"
+    nh.save_image(np.concatenate(pictures, axis=1), os.path.join(results, f"{stem}.jpg"), overwrite=True)
+    out["pictures"] = f"results/{stem}.jpg, left to right: {', '.join(rows)}"
+    path = os.path.join(results, f"{stem}.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=1)
 

@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
+from .colour import match_color
 from .controls import prepare_colour, prepare_masks, wrap_callback
 from .errors import OptionError
 from .hardware import warn_slow_precision
@@ -231,7 +232,8 @@ def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray, se
 
     Args:
         init: ``"content"``, ``"style"``, ``"noise"``, ``"average"`` (photo and painting averaged, plus
-            noise: see ``AVERAGE_NOISE``) or an image.
+            noise: see ``AVERAGE_NOISE``), ``"palette"`` (the photo recoloured to the painting's RGB mean
+            and covariance, :func:`~nst_helpers.colour.match_color`) or an image.
         content: the ``(h, w, 3)`` content image in ``[0, 1]``.
         style: the style image (resized for ``"style"``).
         seed: seeds the noise.
@@ -248,6 +250,8 @@ def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray, se
             between = (content + resize(style, *content.shape[:2])) / 2
             return np.clip(between + rng.uniform(-AVERAGE_NOISE, AVERAGE_NOISE, content.shape), 0, 1).astype(
                 np.float32)
+        if init == "palette":  # not in Gatys et al.: the painting's colours from the start, so the
+            return match_color(content, style)  # iterations go to strokes (benchmarks/RESULTS.md, issue 14)
         raise OptionError(f"init must be one of {INITS} or an image array, got {init!r}")
     return resize(to_float_image(init, name="init"), *content.shape[:2])
 

@@ -31,7 +31,7 @@ __all__ = ["StyleSettings", "auto_stages",
            "STYLE_LOSSES", "MIN_SIZE", "RENAMED", "FLAT_WINDOW"]
 
 OPTIMIZER_NAMES = ("adam", "lbfgs")
-INITS = ("content", "style", "noise", "average")
+INITS = ("content", "style", "noise", "average", "palette")
 PRESERVE_COLOR = ("luminance", "match")
 STYLE_LOSSES = ("gram", "gaussian", "sw")  # Gatys' Gram; mean + covariance (Bures); sliced Wasserstein
 MIN_SIZE = 32

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nst_helpers import images, optimise, tracking
+from nst_helpers import colour, images, optimise, tracking
 from nst_helpers.errors import LayerError, OptionError
 from nst_helpers.losses import gram_matrix, total_variation_loss
 from nst_helpers.optimise import StepInfo, StyleObjective, StyleResult, make_init, stylize
@@ -273,13 +273,26 @@ def test_make_init_options(content, style, small_portrait):
     inside = (average > 0) & (average < 1)  # where the clip did not bite, the noise is all that differs
     assert np.abs(change).max() <= 0.2 + 1e-6 and np.abs(change[inside]).mean() > 0.05
     np.testing.assert_array_equal(average, make_init("average", content, style, 7))  # seeded
+    palette = make_init("palette", content, style, 0)  # the photo in the painting's colours
+    assert palette.shape == content.shape and palette.dtype == np.float32
+    mean_p, cov_p = colour.color_stats(palette)
+    mean_s, cov_s = colour.color_stats(style)
+    np.testing.assert_allclose(mean_p, mean_s, atol=0.03)  # up to the clip into [0, 1]
+    np.testing.assert_allclose(cov_p, cov_s, atol=0.01)
+    unclipped = ((palette > 0) & (palette < 1)).all(axis=-1)
+    assert unclipped.mean() > 0.5
+    photo = np.c_[content[unclipped], np.ones(unclipped.sum())]
+    for channel in range(3):  # the same picture: where unclipped, each channel a linear mix of the photo's
+        mixed = np.linalg.lstsq(photo, palette[unclipped][:, channel], rcond=None)[0]
+        np.testing.assert_allclose(photo @ mixed, palette[unclipped][:, channel], atol=1e-4)
+    assert not np.allclose(palette, content, atol=0.05)
     array = make_init(small_portrait, content, style, 0)
     np.testing.assert_allclose(array, images.resize(small_portrait, *content.shape[:2]), atol=1e-6)
     with pytest.raises(OptionError, match="init must be one of"):
         make_init("zeros", content, style, 0)
 
 
-@pytest.mark.parametrize("init", ["content", "style", "noise", "average", "array"])
+@pytest.mark.parametrize("init", ["content", "style", "noise", "average", "palette", "array"])
 def test_stylize_starts_from_init(content, style, small_portrait, init):
     init_arg = small_portrait if init == "array" else init
     first = _first_image(content, style, init=init_arg, seed=3)
