@@ -25,14 +25,15 @@ import numpy as np
 
 from .errors import OptionError
 from .images import resize, to_float_image
-from .settings import PRESERVE_COLOR
+from .settings import PRESERVE_COLOR, normalised_weights
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 __all__ = [
     "YIQ_FROM_RGB", "RGB_FROM_YIQ", "rgb_to_yiq", "yiq_to_rgb", "luminance", "match_luminance",
-    "transfer_luminance", "color_stats", "match_color", "prepare_colour", "wrap_callback",
+    "transfer_luminance", "color_stats", "blend_color_stats", "match_color", "recolor", "prepare_colour",
+    "wrap_callback",
 ]
 
 # YIQ (FCC NTSC) from RGB, as in scikit-image's rgb2yiq; rows give Y, I, Q.
@@ -146,6 +147,27 @@ def color_stats(image: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     return pixels.mean(axis=0), np.cov(pixels, rowvar=False, bias=True)
 
 
+def blend_color_stats(images: Sequence[ArrayLike], weights: Sequence[float] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of the pixels of several images pooled in the proportions ``weights``.
+
+    The mixture's statistics: the weighted means, and the weighted second moments minus the
+    mean's outer product (a blend of styles' colours, as a blend of their Gram matrices).
+
+    Args:
+        images: ``[0, 1]`` RGB images.
+        weights: one non-negative weight per image (normalised here); None for equal shares.
+
+    Returns:
+        ``(mean, cov)``: float64 arrays of shapes ``(3,)`` and ``(3, 3)``.
+    """
+    shares = list(normalised_weights(weights, range(len(images)), "style_weights").values())
+    stats = [color_stats(image) for image in images]
+    mean = sum(share * m for (m, _), share in zip(stats, shares))
+    second = sum(share * (c + np.outer(m, m)) for (m, c), share in zip(stats, shares))
+    return mean, second - np.outer(mean, mean)
+
+
 def _sqrtm(cov, inverse=False, eps=1e-5):
     values, vectors = np.linalg.eigh(cov + eps * np.eye(3))
     values = np.maximum(values, eps)
@@ -171,9 +193,27 @@ def match_color(style: ArrayLike, content: ArrayLike, *, eps: float = 1e-5) -> n
     Returns:
         float32 RGB, the style's shape.
     """
-    style = to_float_image(style, name="style")
+    return recolor(to_float_image(style, name="style"), *color_stats(content), eps=eps)
+
+
+def recolor(image: ArrayLike, mean: np.ndarray, cov: np.ndarray, *, eps: float = 1e-5) -> np.ndarray:
+    """Recolour ``image`` so that its RGB mean and covariance are ``mean`` and ``cov``.
+
+    The map of :func:`match_color`, with the target statistics given (e.g. a blend's,
+    :func:`blend_color_stats`).
+
+    Args:
+        image: the image to recolour, ``[0, 1]`` RGB.
+        mean: the target mean, ``(3,)``.
+        cov: the target covariance, ``(3, 3)``.
+        eps: added to the covariances' diagonals.
+
+    Returns:
+        float32 RGB, the image's shape, clipped to ``[0, 1]``.
+    """
+    style = to_float_image(image, name="image")  # the image to recolour
     mean_s, cov_s = color_stats(style)
-    mean_c, cov_c = color_stats(content)
+    mean_c, cov_c = np.asarray(mean, np.float64), np.asarray(cov, np.float64)
     a = _sqrtm(cov_c, eps=eps) @ _sqrtm(cov_s, inverse=True, eps=eps)
     pixels = (style.reshape(-1, 3).astype(np.float64) - mean_s) @ a.T + mean_c
     return np.clip(pixels, 0.0, 1.0).reshape(style.shape).astype(np.float32)

@@ -28,8 +28,8 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from .colour import match_color
-from .controls import prepare_colour, prepare_masks, wrap_callback
+from .colour import blend_color_stats, recolor
+from .controls import prepare_colour, prepare_masks, resize_mask, wrap_callback
 from .errors import OptionError
 from .hardware import warn_slow_precision
 from .images import fit_long_side, load_image, resize, resize_long_side, to_float_image
@@ -226,7 +226,8 @@ OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
 AVERAGE_NOISE = 0.2
 
 
-def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray, seed: int) -> np.ndarray:
+def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray | list, seed: int, *,
+              weights: list | dict | None = None) -> np.ndarray:
     """The start image at the content's size.  Departure from Gatys et al. (white noise): the default
     start is the content.  Derived in notebook 07, §4 ("Where to start: the initial image").
 
@@ -235,9 +236,13 @@ def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray, se
             noise: see ``AVERAGE_NOISE``), ``"palette"`` (the photo recoloured to the painting's RGB mean
             and covariance, :func:`~nst_helpers.colour.match_color`) or an image.
         content: the ``(h, w, 3)`` content image in ``[0, 1]``.
-        style: the style image (resized for ``"style"``).
+        style: the style image (resized for ``"style"``), or a list of them: ``"style"`` and
+            ``"average"`` take the first, ``"palette"`` the colours of all, pooled in ``weights``.
         seed: seeds the noise.
+        weights: one share per style for ``"palette"`` (normalised); None for equal shares.
     """
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    style = styles[0]
     rng = np.random.default_rng(seed)
     if isinstance(init, str):
         if init == "content":
@@ -251,7 +256,8 @@ def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray, se
             return np.clip(between + rng.uniform(-AVERAGE_NOISE, AVERAGE_NOISE, content.shape), 0, 1).astype(
                 np.float32)
         if init == "palette":  # not in Gatys et al.: the painting's colours from the start, so the
-            return match_color(content, style)  # iterations go to strokes (benchmarks/RESULTS.md, issue 14)
+            return recolor(content, *blend_color_stats(styles, weights))  # iterations go to strokes
+            # (benchmarks/RESULTS.md, issue 14); a blend's colours are pooled as its Gram matrices are
         raise OptionError(f"init must be one of {INITS} or an image array, got {init!r}")
     return resize(to_float_image(init, name="init"), *content.shape[:2])
 
@@ -289,6 +295,12 @@ class _Run:
         self.image, self.start = None, time.perf_counter()
         self.plan = TimePlan(settings.time_budget, settings.stages, self.start)
 
+    def _palette_shares(self, content):
+        """Each style's share of init="palette"'s colours: its blend weight, or with masks its area."""
+        if self.masks is None:
+            return self.style_weights
+        return [float(np.mean(resize_mask(m, *content.shape[:2]))) for m in self.masks]
+
     def stage(self, stage, stage_size, budget):
         s = self.settings
         if self.bar is not None:
@@ -303,8 +315,8 @@ class _Run:
                                    style_masks=self.masks, style_loss=s.style_loss,
                                    sw_directions=s.sw_directions, pool_padding=s.pool_padding,
                                    seed=(s.seed, stage))
-        start_image = make_init(self.init, content, styles[0], s.seed) if self.image is None else \
-            resize(self.image, *content.shape[:2])
+        start_image = make_init(self.init, content, styles, s.seed, weights=self._palette_shares(content)) \
+            if self.image is None else resize(self.image, *content.shape[:2])
         tracker = Tracker(self.result, self.callback, self.frame_every, self.bar, stage, content.shape[:2],
                            self.result.iterations, self.start, self.plan.deadline(stage), s.stop_tolerance)
         try:

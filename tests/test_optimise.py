@@ -286,10 +286,34 @@ def test_make_init_options(content, style, small_portrait):
         mixed = np.linalg.lstsq(photo, palette[unclipped][:, channel], rcond=None)[0]
         np.testing.assert_allclose(photo @ mixed, palette[unclipped][:, channel], atol=1e-4)
     assert not np.allclose(palette, content, atol=0.05)
+    other = np.ascontiguousarray(style[..., ::-1])  # another palette: the channels reversed
+    blend = make_init("palette", content, [style, other], 0, weights=[3, 1])  # a blend's colours, pooled
+    mean_b, cov_b = colour.blend_color_stats([style, other], [0.75, 0.25])
+    np.testing.assert_allclose(colour.color_stats(blend)[0], mean_b, atol=0.03)
+    np.testing.assert_allclose(colour.color_stats(blend)[1], cov_b, atol=0.01)
+    pooled = np.concatenate([style.reshape(-1, 3)] * 3 + [other.reshape(-1, 3)])  # 3 : 1 in pixels
+    np.testing.assert_allclose(mean_b, pooled.mean(axis=0), atol=1e-6)
+    np.testing.assert_allclose(cov_b, np.cov(pooled, rowvar=False, bias=True), atol=1e-6)
+    np.testing.assert_array_equal(make_init("palette", content, [style, other], 0, weights=[1, 0]), palette)
     array = make_init(small_portrait, content, style, 0)
     np.testing.assert_allclose(array, images.resize(small_portrait, *content.shape[:2]), atol=1e-6)
     with pytest.raises(OptionError, match="init must be one of"):
         make_init("zeros", content, style, 0)
+
+
+def test_palette_start_pools_a_blend_by_weight_and_masked_styles_by_area(content, style, style2):
+    """init="palette" takes every style's colours: a blend's by its weights, masked styles by area."""
+    shares = dict(style_weights=[0.8, 0.2])
+    blend = _first_image(content, [style, style2], init="palette", **shares)
+    want = colour.recolor(content, *colour.blend_color_stats([style, style2], [0.8, 0.2]))
+    np.testing.assert_allclose(blend, want, atol=1e-5)
+    left = np.zeros(content.shape[:2], np.float32)
+    left[:, : content.shape[1] // 4] = 1.0  # a quarter of the picture for the first style
+    masked = _first_image(content, [style, style2], init="palette", style_masks=[left, None])
+    share = float(left.mean())
+    want = colour.recolor(content, *colour.blend_color_stats([style, style2], [share, 1 - share]))
+    np.testing.assert_allclose(masked, want, atol=1e-5)
+    assert not np.allclose(masked, blend, atol=0.01)
 
 
 @pytest.mark.parametrize("init", ["content", "style", "noise", "average", "palette", "array"])
