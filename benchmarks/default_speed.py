@@ -57,9 +57,6 @@ def cpu_seconds() -> tuple[float, float]:
     return usage.ru_utime, usage.ru_stime
 
 
-pictures = []  # every run's final image, in the order of the runs: results/default_speed.jpg
-
-
 def run(content, style, size, yardstick, target, options):
     snapshots = []
     user0, system0 = cpu_seconds()
@@ -75,8 +72,7 @@ def run(content, style, size, yardstick, target, options):
             reached = dict(iteration=iteration, seconds=round(seconds, 1))
             break
     content_error, style_error = yardstick(result.image)
-    pictures.append(result.image)
-    return dict(options=options, wall=round(wall, 2), iterations=result.iterations,
+    return result.image, dict(options=options, wall=round(wall, 2), iterations=result.iterations,
                 content_error=round(content_error, 3), style_error=round(style_error, 4), reached=reached,
                 kernel_share=round((system1 - system0) / max(user1 - user0 + system1 - system0, 1e-9), 3))
 
@@ -107,13 +103,14 @@ def main():
     seed_wall = 1000 * seed_step
     print(f"seed loop: {seed_step:.3f} s/iteration -> {seed_wall:.0f} s for 1000; errors {target[0]:.3f} / "
           f"{target[1]:.4f}", flush=True)
-    rows = {"default": run(content, style, args.size, yardstick, target, {})}
-    for tolerance in args.tolerances:
-        rows[f"stop_tolerance={tolerance:g}"] = run(content, style, args.size, yardstick, target,
-                                                    dict(stop_tolerance=tolerance))
+    runs = {"default": {}}
+    runs.update({f"stop_tolerance={t:g}": dict(stop_tolerance=t) for t in args.tolerances})
     for spec in args.also:
-        options = {key: json.loads(value) for key, value in (item.split("=", 1) for item in spec.split())}
-        rows[spec] = run(content, style, args.size, yardstick, target, options)
+        runs[spec] = {key: json.loads(value) for key, value in (item.split("=", 1) for item in spec.split())}
+    pictures, rows = [], {}
+    for label, options in runs.items():
+        picture, rows[label] = run(content, style, args.size, yardstick, target, options)
+        pictures.append(picture)
     for label, row in rows.items():
         better = row["content_error"] <= target[0] and row["style_error"] <= target[1]
         ratio = seed_wall / row["wall"]

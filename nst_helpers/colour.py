@@ -211,12 +211,12 @@ def recolor(image: ArrayLike, mean: np.ndarray, cov: np.ndarray, *, eps: float =
     Returns:
         float32 RGB, the image's shape, clipped to ``[0, 1]``.
     """
-    style = to_float_image(image, name="image")  # the image to recolour
-    mean_s, cov_s = color_stats(style)
-    mean_c, cov_c = np.asarray(mean, np.float64), np.asarray(cov, np.float64)
-    a = _sqrtm(cov_c, eps=eps) @ _sqrtm(cov_s, inverse=True, eps=eps)
-    pixels = (style.reshape(-1, 3).astype(np.float64) - mean_s) @ a.T + mean_c
-    return np.clip(pixels, 0.0, 1.0).reshape(style.shape).astype(np.float32)
+    source = to_float_image(image, name="image")
+    mean_s, cov_s = color_stats(source)
+    mean_t, cov_t = np.asarray(mean, np.float64), np.asarray(cov, np.float64)
+    a = _sqrtm(cov_t, eps=eps) @ _sqrtm(cov_s, inverse=True, eps=eps)
+    pixels = (source.reshape(-1, 3).astype(np.float64) - mean_s) @ a.T + mean_t
+    return np.clip(pixels, 0.0, 1.0).reshape(source.shape).astype(np.float32)
 
 
 def prepare_colour(content: np.ndarray, styles: Sequence[np.ndarray | None], init: str | np.ndarray,

@@ -104,10 +104,10 @@ class StyleObjective:
         if style_masks is None:
             style = style_term(style_features, self.style_layer_weights, self.weights["style"],
                                blend=blend.values(), **options)
+            self.style_shares = list(blend.values())  # each style's share of the picture (init="palette")
         else:
-            from .controls import resize_mask
-
             masks = [resize_mask(m, *self.content.shape[:2]) for m in style_masks]
+            self.style_shares = [float(np.mean(m)) for m in masks]  # masked: each region's area
             if len(masks) != len(style_features):
                 raise OptionError(f"style_masks needs one mask per style ({len(style_features)}), "
                                   f"got {len(masks)}")
@@ -233,8 +233,8 @@ def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray | l
 
     Args:
         init: ``"content"``, ``"style"``, ``"noise"``, ``"average"`` (photo and painting averaged, plus
-            noise: see ``AVERAGE_NOISE``), ``"palette"`` (the photo recoloured to the painting's RGB mean
-            and covariance, :func:`~nst_helpers.colour.match_color`) or an image.
+            noise: see ``AVERAGE_NOISE``), ``"palette"`` (the photo recoloured to the paintings' pooled RGB
+            mean and covariance, :func:`~nst_helpers.colour.recolor`) or an image.
         content: the ``(h, w, 3)`` content image in ``[0, 1]``.
         style: the style image (resized for ``"style"``), or a list of them: ``"style"`` and
             ``"average"`` take the first, ``"palette"`` the colours of all, pooled in ``weights``.
@@ -255,9 +255,9 @@ def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray | l
             between = (content + resize(style, *content.shape[:2])) / 2
             return np.clip(between + rng.uniform(-AVERAGE_NOISE, AVERAGE_NOISE, content.shape), 0, 1).astype(
                 np.float32)
-        if init == "palette":  # not in Gatys et al.: the painting's colours from the start, so the
-            return recolor(content, *blend_color_stats(styles, weights))  # iterations go to strokes
-            # (benchmarks/RESULTS.md, issue 14); a blend's colours are pooled as its Gram matrices are
+        if init == "palette":  # not in Gatys et al.: the painting's colours from the start, so that the
+            # iterations go to strokes (benchmarks/RESULTS.md, issue 14); a blend's colours pooled by share
+            return recolor(content, *blend_color_stats(styles, weights))
         raise OptionError(f"init must be one of {INITS} or an image array, got {init!r}")
     return resize(to_float_image(init, name="init"), *content.shape[:2])
 
@@ -295,12 +295,6 @@ class _Run:
         self.image, self.start = None, time.perf_counter()
         self.plan = TimePlan(settings.time_budget, settings.stages, self.start)
 
-    def _palette_shares(self, content):
-        """Each style's share of init="palette"'s colours: its blend weight, or with masks its area."""
-        if self.masks is None:
-            return self.style_weights
-        return [float(np.mean(resize_mask(m, *content.shape[:2]))) for m in self.masks]
-
     def stage(self, stage, stage_size, budget):
         s = self.settings
         if self.bar is not None:
@@ -315,7 +309,7 @@ class _Run:
                                    style_masks=self.masks, style_loss=s.style_loss,
                                    sw_directions=s.sw_directions, pool_padding=s.pool_padding,
                                    seed=(s.seed, stage))
-        start_image = make_init(self.init, content, styles, s.seed, weights=self._palette_shares(content)) \
+        start_image = make_init(self.init, content, styles, s.seed, weights=objective.style_shares) \
             if self.image is None else resize(self.image, *content.shape[:2])
         tracker = Tracker(self.result, self.callback, self.frame_every, self.bar, stage, content.shape[:2],
                            self.result.iterations, self.start, self.plan.deadline(stage), s.stop_tolerance)
