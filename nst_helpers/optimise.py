@@ -224,6 +224,12 @@ OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
 # init="average": the photo and the painting averaged, plus uniform noise in [-AVERAGE_NOISE,
 # AVERAGE_NOISE], clipped (the Hvass-Labs tutorial's exercise; notebook 07, §4 compares it).
 AVERAGE_NOISE = 0.2
+# init="palette": the photo recoloured to the painting's colours, plus uniform noise in
+# [-PALETTE_NOISE, PALETTE_NOISE], clipped.  Without the noise, flat regions of the photo stay flat
+# bands of the painting's average colour for dozens of iterations; with it the strokes start
+# everywhere at once (benchmarks/RESULTS.md, issue 14: chelsea:swirl reaches the seed loop's
+# 1000-iteration quality at iteration 11 instead of 19; 0.15 left the bands, 0.5 left grain).
+PALETTE_NOISE = 0.3
 
 
 def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray | list, seed: int, *,
@@ -234,7 +240,8 @@ def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray | l
     Args:
         init: ``"content"``, ``"style"``, ``"noise"``, ``"average"`` (photo and painting averaged, plus
             noise: see ``AVERAGE_NOISE``), ``"palette"`` (the photo recoloured to the paintings' pooled RGB
-            mean and covariance, :func:`~nst_helpers.colour.recolor`) or an image.
+            mean and covariance, :func:`~nst_helpers.colour.recolor`, plus noise: see ``PALETTE_NOISE``)
+            or an image.
         content: the ``(h, w, 3)`` content image in ``[0, 1]``.
         style: the style image (resized for ``"style"``), or a list of them: ``"style"`` and
             ``"average"`` take the first, ``"palette"`` the colours of all, pooled in ``weights``.
@@ -257,7 +264,9 @@ def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray | l
                 np.float32)
         if init == "palette":  # not in Gatys et al.: the painting's colours from the start, so that the
             # iterations go to strokes (benchmarks/RESULTS.md, issue 14); a blend's colours pooled by share
-            return recolor(content, *blend_color_stats(styles, weights))
+            recoloured = recolor(content, *blend_color_stats(styles, weights))
+            noise = rng.uniform(-PALETTE_NOISE, PALETTE_NOISE, content.shape)
+            return np.clip(recoloured + noise, 0, 1).astype(np.float32)
         raise OptionError(f"init must be one of {INITS} or an image array, got {init!r}")
     return resize(to_float_image(init, name="init"), *content.shape[:2])
 

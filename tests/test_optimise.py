@@ -15,7 +15,7 @@ import tensorflow as tf
 from nst_helpers import colour, images, optimise, tracking
 from nst_helpers.errors import LayerError, OptionError
 from nst_helpers.losses import gram_matrix, total_variation_loss
-from nst_helpers.optimise import StepInfo, StyleObjective, StyleResult, make_init, stylize
+from nst_helpers.optimise import PALETTE_NOISE, StepInfo, StyleObjective, StyleResult, make_init, stylize
 
 SIZE = 64
 
@@ -273,24 +273,41 @@ def test_make_init_options(content, style, small_portrait):
     inside = (average > 0) & (average < 1)  # where the clip did not bite, the noise is all that differs
     assert np.abs(change).max() <= 0.2 + 1e-6 and np.abs(change[inside]).mean() > 0.05
     np.testing.assert_array_equal(average, make_init("average", content, style, 7))  # seeded
-    palette = make_init("palette", content, style, 0)  # the photo in the painting's colours
+    palette = make_init("palette", content, style, 0)  # the photo in the painting's colours, plus noise
     assert palette.shape == content.shape and palette.dtype == np.float32
-    mean_p, cov_p = colour.color_stats(palette)
+    recoloured = colour.recolor(content, *colour.color_stats(style))
+    mean_p, cov_p = colour.color_stats(recoloured)
     mean_s, cov_s = colour.color_stats(style)
     np.testing.assert_allclose(mean_p, mean_s, atol=0.03)  # up to the clip into [0, 1]
     np.testing.assert_allclose(cov_p, cov_s, atol=0.01)
-    unclipped = ((palette > 0) & (palette < 1)).all(axis=-1)
+    unclipped = ((recoloured > 0) & (recoloured < 1)).all(axis=-1)
     assert unclipped.mean() > 0.5
     photo = np.c_[content[unclipped], np.ones(unclipped.sum())]
     for channel in range(3):  # the same picture: where unclipped, each channel a linear mix of the photo's
-        mixed = np.linalg.lstsq(photo, palette[unclipped][:, channel], rcond=None)[0]
-        np.testing.assert_allclose(photo @ mixed, palette[unclipped][:, channel], atol=1e-4)
+        mixed = np.linalg.lstsq(photo, recoloured[unclipped][:, channel], rcond=None)[0]
+        np.testing.assert_allclose(photo @ mixed, recoloured[unclipped][:, channel], atol=1e-4)
+    assert 0.0 <= palette.min() and palette.max() <= 1.0
+    assert np.abs(palette - recoloured).max() <= PALETTE_NOISE + 1e-5
+    muted = (0.4 + 0.2 * style).astype(np.float32)  # a painting in mid-tones: the noise is never clipped
+    noise = make_init("palette", content, muted, 0) - colour.recolor(content, *colour.color_stats(muted))
+    inside = np.abs(colour.recolor(content, *colour.color_stats(muted)) - 0.5) < 0.5 - PALETTE_NOISE
+    assert inside.mean() > 0.9
+    assert abs(np.abs(noise[inside]).mean() - PALETTE_NOISE / 2) < 0.02  # uniform in [-a, a]: mean |.| = a/2
+    assert abs(float(noise[inside].mean())) < 0.02  # centred: the colours stay the painting's on average
+    np.testing.assert_array_equal(palette, make_init("palette", content, style, 0))  # seeded
+    assert not np.array_equal(palette, make_init("palette", content, style, 1))
     assert not np.allclose(palette, content, atol=0.05)
     other = np.ascontiguousarray(style[..., ::-1])  # another palette: the channels reversed
     blend = make_init("palette", content, [style, other], 0, weights=[3, 1])  # a blend's colours, pooled
     mean_b, cov_b = colour.blend_color_stats([style, other], [0.75, 0.25])
-    np.testing.assert_allclose(colour.color_stats(blend)[0], mean_b, atol=0.03)
-    np.testing.assert_allclose(colour.color_stats(blend)[1], cov_b, atol=0.01)
+    pooled_start = colour.recolor(content, mean_b, cov_b)  # the photo in the blend's pooled colours...
+    np.testing.assert_allclose(colour.color_stats(pooled_start)[0], mean_b, atol=0.03)
+    np.testing.assert_allclose(colour.color_stats(pooled_start)[1], cov_b, atol=0.01)
+    assert np.abs(blend - pooled_start).max() <= PALETTE_NOISE + 1e-5  # ...plus the noise
+    unclipped = (blend > 0) & (blend < 1) & (palette > 0) & (palette < 1)
+    np.testing.assert_allclose((blend - pooled_start)[unclipped], (palette - recoloured)[unclipped],
+                               atol=1e-5)  # the same seeded noise on other colours
+    assert not np.allclose(pooled_start, recoloured, atol=1e-3)
     pooled = np.concatenate([style.reshape(-1, 3)] * 3 + [other.reshape(-1, 3)])  # 3 : 1 in pixels
     np.testing.assert_allclose(mean_b, pooled.mean(axis=0), atol=1e-6)
     np.testing.assert_allclose(cov_b, np.cov(pooled, rowvar=False, bias=True), atol=1e-6)
@@ -305,13 +322,13 @@ def test_palette_start_pools_a_blend_by_weight_and_masked_styles_by_area(content
     """init="palette" takes every style's colours: a blend's by its weights, masked styles by area."""
     shares = dict(style_weights=[0.8, 0.2])
     blend = _first_image(content, [style, style2], init="palette", **shares)
-    want = colour.recolor(content, *colour.blend_color_stats([style, style2], [0.8, 0.2]))
+    want = make_init("palette", content, [style, style2], 0, weights=[0.8, 0.2])
     np.testing.assert_allclose(blend, want, atol=1e-5)
     left = np.zeros(content.shape[:2], np.float32)
     left[:, : content.shape[1] // 4] = 1.0  # a quarter of the picture for the first style
     masked = _first_image(content, [style, style2], init="palette", style_masks=[left, None])
     share = float(left.mean())
-    want = colour.recolor(content, *colour.blend_color_stats([style, style2], [share, 1 - share]))
+    want = make_init("palette", content, [style, style2], 0, weights=[share, 1 - share])
     np.testing.assert_allclose(masked, want, atol=1e-5)
     assert not np.allclose(masked, blend, atol=0.01)
 
