@@ -2,8 +2,10 @@
 
     cd benchmarks && ../.venv/bin/python default_speed.py [--size 384] [--pair chelsea:swirl]
 
-1. The seed loop's 1000 iterations: its eager seconds per iteration, measured here (median of a
-   few after warm-up), times 1000; its quality is the 1000-iteration artefact's (make_reference.py).
+1. The seed loop's 1000 iterations: its eager seconds per iteration, measured here (median of 5
+   after warm-up) before the runs and again after them, the mean of the two times 1000, so that a
+   machine that speeds up or slows down during the benchmark moves both sides of the ratio; its
+   quality is the 1000-iteration artefact's (make_reference.py).
 2. ``stylize``'s default run (``bash scripts/run.sh``'s settings), the same with
    ``stop_tolerance`` (each stage ends once its loss fell by less than that fraction over the
    last 10 iterations) and with each ``--also`` set of options: wall time from the call,
@@ -38,6 +40,7 @@ from nst_helpers.doctor import cpu_description
 THREADS = {"TensorFlow's defaults": {}, "intra 2, inter 1": dict(TF_NUM_INTRAOP_THREADS="2",
                                                                   TF_NUM_INTEROP_THREADS="1"),
            "intra 1, inter 1": dict(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")}
+SEED_REPEATS = 5  # eager seed iterations timed before the runs, and again after them
 STEP_PROBE = """
 import time, numpy as np, tensorflow as tf, nst_helpers as nh
 content = nh.load_sample("chelsea", {size})
@@ -98,11 +101,9 @@ def main():
     content, style = nh.load_sample(content_name), nh.load_sample(style_name)
     yardstick = Yardstick(content, style)
     print(f"{cpu_description()}; {args.pair} at {args.size} px", flush=True)
-    seed_step = reference_seconds(nh.resize_long_side(content, args.size),
-                                  nh.resize_long_side(style, args.size), repeats=3)
-    seed_wall = 1000 * seed_step
-    print(f"seed loop: {seed_step:.3f} s/iteration -> {seed_wall:.0f} s for 1000; errors {target[0]:.3f} / "
-          f"{target[1]:.4f}", flush=True)
+    small = nh.resize_long_side(content, args.size), nh.resize_long_side(style, args.size)
+    seed_before = reference_seconds(*small, repeats=SEED_REPEATS)
+    print(f"seed loop before the runs: {seed_before:.3f} s/iteration", flush=True)
     runs = {"default": {}}
     runs.update({f"stop_tolerance={t:g}": dict(stop_tolerance=t) for t in args.tolerances})
     for spec in args.also:
@@ -111,6 +112,11 @@ def main():
     for label, options in runs.items():
         picture, rows[label] = run(content, style, args.size, yardstick, target, options)
         pictures.append(picture)
+    seed_after = reference_seconds(*small, repeats=SEED_REPEATS)
+    seed_step = (seed_before + seed_after) / 2
+    seed_wall = 1000 * seed_step
+    print(f"seed loop after the runs: {seed_after:.3f} s/iteration; mean {seed_step:.3f} -> "
+          f"{seed_wall:.0f} s for 1000; errors {target[0]:.3f} / {target[1]:.4f}", flush=True)
     for label, row in rows.items():
         better = row["content_error"] <= target[0] and row["style_error"] <= target[1]
         ratio = seed_wall / row["wall"]
@@ -122,7 +128,8 @@ def main():
     for label, seconds in threads.items():
         print(f"step at {args.size} px, {label:22s}: {seconds:.3f} s", flush=True)
     out = dict(cpu=cpu_description(), date=time.strftime("%Y-%m-%d %H:%M"), pair=args.pair, size=args.size,
-               seed=dict(step=seed_step, wall=seed_wall, errors=target), runs=rows, threads=threads)
+               seed=dict(step=seed_step, before=seed_before, after=seed_after, wall=seed_wall, errors=target),
+               runs=rows, threads=threads)
     results = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
     stem = "default_speed" if args.pair == "chelsea:swirl" else f"default_speed_{content_name}_{style_name}"
     nh.save_image(np.concatenate(pictures, axis=1), os.path.join(results, f"{stem}.jpg"), overwrite=True)
