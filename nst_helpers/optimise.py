@@ -224,12 +224,23 @@ OPTIMIZERS = {"adam": run_adam, "lbfgs": run_lbfgs}
 # init="average": the photo and the painting averaged, plus uniform noise in [-AVERAGE_NOISE,
 # AVERAGE_NOISE], clipped (the Hvass-Labs tutorial's exercise; notebook 07, §4 compares it).
 AVERAGE_NOISE = 0.2
-# init="palette": the photo recoloured to the painting's colours, plus uniform noise in
-# [-PALETTE_NOISE, PALETTE_NOISE], clipped.  Without the noise, flat regions of the photo stay flat
-# bands of the painting's average colour for dozens of iterations; with it the strokes start
-# everywhere at once (benchmarks/RESULTS.md, issue 14: chelsea:swirl reaches the seed loop's
-# 1000-iteration quality at iteration 11 instead of 19; 0.15 left the bands, 0.5 left grain).
-PALETTE_NOISE = 0.3
+# init="palette": the photo recoloured to the painting's colours, plus colour blobs (uniform in
+# [-PALETTE_BLOBS, PALETTE_BLOBS] on a grid of PALETTE_BLOB_PX-pixel cells, smoothly resized) and
+# pixel noise (uniform in [-PALETTE_NOISE, PALETTE_NOISE]), clipped.  Recoloured alone, flat
+# regions of the photo stay flat bands of the painting's average colour for dozens of iterations;
+# the pixel noise starts strokes everywhere at once, and the blobs give neighbouring strokes
+# different colours, as the painting has (benchmarks/RESULTS.md, issue 14).
+PALETTE_BLOBS, PALETTE_BLOB_PX, PALETTE_NOISE = 0.25, 16, 0.2
+
+
+def _palette_start(recoloured: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``recoloured`` plus colour blobs and pixel noise, clipped (``init="palette"``)."""
+    h, w = recoloured.shape[:2]
+    grid = max(1, h // PALETTE_BLOB_PX), max(1, w // PALETTE_BLOB_PX), 3
+    cells = rng.uniform(-PALETTE_BLOBS, PALETTE_BLOBS, grid)
+    blobs = resize((cells + 0.5).astype(np.float32), h, w) - 0.5  # resize takes [0, 1] images
+    noise = rng.uniform(-PALETTE_NOISE, PALETTE_NOISE, recoloured.shape)
+    return np.clip(np.clip(recoloured + blobs, 0, 1) + noise, 0, 1).astype(np.float32)
 
 
 def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray | list, seed: int, *,
@@ -240,8 +251,8 @@ def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray | l
     Args:
         init: ``"content"``, ``"style"``, ``"noise"``, ``"average"`` (photo and painting averaged, plus
             noise: see ``AVERAGE_NOISE``), ``"palette"`` (the photo recoloured to the paintings' pooled RGB
-            mean and covariance, :func:`~nst_helpers.colour.recolor`, plus noise: see ``PALETTE_NOISE``)
-            or an image.
+            mean and covariance, :func:`~nst_helpers.colour.recolor`, plus colour blobs and noise: see
+            ``PALETTE_NOISE``) or an image.
         content: the ``(h, w, 3)`` content image in ``[0, 1]``.
         style: the style image (resized for ``"style"``), or a list of them: ``"style"`` and
             ``"average"`` take the first, ``"palette"`` the colours of all, pooled in ``weights``.
@@ -265,8 +276,7 @@ def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray | l
         if init == "palette":  # not in Gatys et al.: the painting's colours from the start, so that the
             # iterations go to strokes (benchmarks/RESULTS.md, issue 14); a blend's colours pooled by share
             recoloured = recolor(content, *blend_color_stats(styles, weights))
-            noise = rng.uniform(-PALETTE_NOISE, PALETTE_NOISE, content.shape)
-            return np.clip(recoloured + noise, 0, 1).astype(np.float32)
+            return _palette_start(recoloured, rng)
         raise OptionError(f"init must be one of {INITS} or an image array, got {init!r}")
     return resize(to_float_image(init, name="init"), *content.shape[:2])
 
