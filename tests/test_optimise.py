@@ -15,8 +15,16 @@ import tensorflow as tf
 from nst_helpers import colour, images, optimise, tracking
 from nst_helpers.errors import LayerError, OptionError
 from nst_helpers.losses import gram_matrix, total_variation_loss
-from nst_helpers.optimise import (PALETTE_BLOB_PX, PALETTE_BLOBS, PALETTE_NOISE, StepInfo, StyleObjective,
-                                  StyleResult, make_init, stylize)
+from nst_helpers.optimise import (
+    PALETTE_BLOB_PX,
+    PALETTE_BLOBS,
+    PALETTE_NOISE,
+    StepInfo,
+    StyleObjective,
+    StyleResult,
+    make_init,
+    stylize,
+)
 
 SIZE = 64
 
