@@ -46,6 +46,7 @@ def paint(photo, style_name, size, iterations, padding, margin=0):
         style_scale=size / (size + 2 * margin),
         iterations=iterations,
         pool_padding=padding,
+        init="content",  # the edge ratio measures |output - photo|: a recoloured start would move every pixel
         progress=False,
     )
     if margin:

@@ -102,7 +102,7 @@ def main(argv=None) -> int:
         return False
 
     result = nh.stylize(content, args.style, size=args.stages[-1], stages=args.stages,
-                        iterations=args.iterations, progress=False, callback=callback, seed=0)
+                        iterations=args.iterations, init="content", progress=False, callback=callback, seed=0)
     total = time.perf_counter() - marks["start"]
     load_after = os.getloadavg()
     output = Path(args.output)
@@ -140,11 +140,11 @@ def write_report(path: Path, f: dict) -> None:
         f"{f['load'][1]:.1f} at the end, on 2 cores), so times are pessimistic.",
         f"- Command: `{f['command']}`: `nh.stylize(\"chelsea\", \"swirl\", size={f['stages'][-1]['size']}, "
         f"stages={[x['size'] for x in f['stages']]}, iterations={[x['iterations'] for x in f['stages']]}, "
-        "seed=0)`, "
+        "init=\"content\", seed=0)`, "
         "every other setting at `stylize`'s defaults (L-BFGS, float32). The same from the command line: "
         "`python -m nst_helpers stylize chelsea swirl --stages "
         f"{' '.join(str(x['size']) for x in f['stages'])} "
-        f"--iterations {' '.join(str(x['iterations']) for x in f['stages'])} -o picture.jpg`.",
+        f"--iterations {' '.join(str(x['iterations']) for x in f['stages'])} --init content -o picture.jpg`.",
         "",
         f"**Result**: `{rel}`, {f['shape'][1]}x{f['shape'][0]} px, {f['iterations']} L-BFGS iterations in "
         f"**{f['seconds'] / 60:.1f} minutes**, **peak RSS {f['peak_rss'] / GIB:.2f} GiB** "

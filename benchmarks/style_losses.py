@@ -107,6 +107,7 @@ def main() -> None:
                 size=args.size,
                 iterations=args.iterations,
                 style_loss=loss,
+                init="content",  # the start of the recorded comparison: only the style loss differs
                 frame_every=1,
                 progress=False,
             )

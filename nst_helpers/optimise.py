@@ -13,7 +13,9 @@ Departures from Gatys et al.: every term is a *relative* error, ``||F - P||^2 / 
 for content features and ``||G - A||^2 / ||A||^2`` for each style Gram, so each starts near 1
 whatever the layer, the images or the resolution (the weights need no retuning when the size
 changes); a total-variation term (a mean over pixels) is added; Adam is offered beside their
-L-BFGS; the pixels stay in ``[0, 1]``; large sizes are painted coarse to fine.
+L-BFGS; the pixels stay in ``[0, 1]``; large sizes are painted coarse to fine; the default start is
+the photo recoloured to the painting's colours, plus colour blobs and pixel noise (``init="palette"``),
+and the default is 20 iterations (theirs: white noise, run to convergence).
 """
 
 from __future__ import annotations
@@ -246,7 +248,8 @@ def _palette_start(recoloured: np.ndarray, rng: np.random.Generator) -> np.ndarr
 def make_init(init: str | np.ndarray, content: np.ndarray, style: np.ndarray | list, seed: int, *,
               weights: list | dict | None = None) -> np.ndarray:
     """The start image at the content's size.  Departure from Gatys et al. (white noise): the default
-    start is the content.  Derived in notebook 07, §4 ("Where to start: the initial image").
+    start is ``"palette"``, the photo in the painting's colours (``StyleSettings``).  Derived in
+    notebook 07, §4 ("Where to start: the initial image").
 
     Args:
         init: ``"content"``, ``"style"``, ``"noise"``, ``"average"`` (photo and painting averaged, plus

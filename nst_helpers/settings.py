@@ -114,8 +114,12 @@ class StyleSettings(Mapping):
     """The validated options of one :func:`~nst_helpers.stylize` run.
 
     Departures from Gatys et al. in the defaults: max pooling (theirs: average), ``block5_conv2``
-    for content (theirs: ``block4_conv2``), the content image as the start (theirs: white noise)
-    and a total-variation term (theirs: none).
+    for content (theirs: ``block4_conv2``), the photo recoloured to the painting's colours, with colour
+    blobs and pixel noise, as the start (``init="palette"``; theirs: white noise), 20 L-BFGS iterations
+    (theirs: until converged, about 1000) and a total-variation term (theirs: none).  The start and
+    the iterations were chosen together, by measurement: from the palette start the seed loop's
+    1000-iteration quality is passed by iteration 8-11, and 20 iterations take under 1/50 of its
+    time (``benchmarks/RESULTS.md``, issue 14).
 
     After validation ``stages`` holds the coarse-to-fine schedule (default
     :func:`auto_stages`), ``iterations`` one budget per stage, and the layer options
@@ -124,7 +128,7 @@ class StyleSettings(Mapping):
 
     size: int = _option(384, "long side of the result in pixels (default: the last of --stages, "
                              "else 384)", cli_type=int)
-    iterations: int = _option(100, "iterations per stage (one number, or one per --stages size)",
+    iterations: int = _option(20, "iterations per stage (one number, or one per --stages size)",
                               cli_type=int, nargs="+")
     stages: list | None = _option(None, "coarse-to-fine sizes ending at --size, e.g. 512 1024 2048 "
                                         "(default: halve while over 512)", cli_type=int, nargs="+",
@@ -142,7 +146,8 @@ class StyleSettings(Mapping):
     style_weights: list | None = _option(None, "blend weights, one per style image", cli_type=float,
                                          nargs="+")
     style_scale: float = _option(1.0, "style image size relative to content", cli_type=float)
-    init: object = _option("content", "starting image (or, in Python, an image array)", choices=INITS)
+    init: object = _option("palette", "starting image: 'palette' = the photo in the painting's colours, "
+                                     "plus blobs and noise (or, in Python, an image array)", choices=INITS)
     pooling: str = _option("max", "VGG19's pooling: max, or avg as in the paper", choices=POOLINGS)
     pool_padding: str = _option("same", "VGG's pooling of an odd side: 'same' keeps its last row (paints to "
                                         "every edge), 'valid' drops it (Keras' VGG19)", choices=POOL_PADDINGS)

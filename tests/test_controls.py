@@ -221,7 +221,7 @@ def test_stylize_with_masks_styles_only_the_masked_region(content):
     top = nh.mask_from_rectangle(content, 0, 0, 0.5, 1.0)
     # shallow style layers: at 64 px the receptive field of block5 spans the whole picture
     result = nh.stylize(content, ["swirl", None], style_masks=[top, None], size=SIZE, iterations=4,
-                        progress=False, tv_weight=0.0,
+                        progress=False, tv_weight=0.0, init="content",  # the change from the photo
                         style_layers=["block1_conv1", "block2_conv1", "block3_conv1"])
     change = np.abs(result.image - content).mean(axis=-1)
     h = content.shape[0]
@@ -266,6 +266,15 @@ def test_style_scale_resizes_the_style_image(monkeypatch, content):
         nh.stylize(content, "mosaic", size=SIZE, iterations=1, style_scale=0, progress=False)
 
 
+def test_the_default_run_is_20_iterations_from_the_photo_in_the_paintings_colours(monkeypatch, content):
+    spy = _Spy(monkeypatch)
+    result = nh.stylize(content, "swirl", size=48, progress=False)  # every other option at its default
+    assert result.iterations == 20 and result.settings.init == "palette"
+    photo, painting = resize(content, 32, 48), nh.images.resize_long_side(nh.load_image("swirl"), 48)
+    np.testing.assert_allclose(spy.inits[0], optimise.make_init("palette", photo, [painting], 0), atol=1e-6)
+    assert np.abs(spy.inits[0] - photo).mean() > 0.05  # not the photo: it starts in the painting's colours
+
+
 def test_auto_stages():
     assert optimise.auto_stages(384) == [384]
     assert optimise.auto_stages(512) == [512]
@@ -276,7 +285,8 @@ def test_auto_stages():
 
 def test_coarse_to_fine_starts_each_stage_from_the_previous_one(monkeypatch, content):
     spy = _Spy(monkeypatch)
-    result = nh.stylize(content, "swirl", size=96, stages=[48, 96], iterations=[3, 2], progress=False)
+    result = nh.stylize(content, "swirl", size=96, stages=[48, 96], iterations=[3, 2], init="content",
+                        progress=False)
     assert [max(s[:2]) for s in spy.contents] == [48, 96]
     assert result.image.shape == (64, 96, 3) and result.iterations == 5
     assert [row["stage"] for row in result.history] == [0, 0, 0, 1, 1]
