@@ -97,7 +97,7 @@ def main() -> None:
     }
     for label, options in runs.items():
         start = time.perf_counter()
-        # the settings these figures were recorded with (issue 15), before the default became 25 iterations
+        # the settings these figures were recorded with (issue 15), before the default became 20 iterations
         # from init="palette": 100 iterations per stage from the photo
         options = dict(iterations=100, init="content", **options)
         result = nh.stylize(content, style, size=args.size, progress=False, **options)

@@ -19,6 +19,7 @@ fails) makes ``report["ok"]`` False and the command exit with status 1.
 
 from __future__ import annotations
 
+import collections
 import importlib
 import json
 import math
@@ -129,9 +130,12 @@ def other_cpu_isa(table: dict | None = None) -> str:
     """The ``ONEDNN_MAX_CPU_ISA`` that makes this machine compute as a CPU of another kind.
 
     Strict nbval must not depend on the CPU the committed outputs were made on.  On a
-    machine whose code path is the one that made them, the test suite takes the path one
-    instruction set lower (AVX2 on an AVX-512 machine, AVX on an AVX2-only one); on any
-    other machine it already is another kind, and this returns ``""`` (no limit).
+    machine whose code path is the one that made most of them (by notebook), the test suite
+    takes the path one instruction set lower (AVX2 on an AVX-512 machine, AVX on an AVX2-only
+    one); on any other machine it already is another kind, and this returns ``""`` (no limit).
+    Most, not any: one notebook re-executed on another kind must not send the whole suite
+    down a slower path (AVX is 1.4x slower than AVX2 on a 2-core AVX2-only EPYC); that
+    notebook runs on its own kind's path there, and on every other kind elsewhere.
 
     Args:
         table: the run times (default :func:`load_run_times`).
@@ -140,9 +144,10 @@ def other_cpu_isa(table: dict | None = None) -> str:
         The ``ONEDNN_MAX_CPU_ISA`` value, or ``""``.
     """
     table = load_run_times() if table is None else table
-    made_with = {effective_isa(row["cpu"]) for row in table["notebooks"].values()}
+    made_with = collections.Counter(effective_isa(row["cpu"]) for row in table["notebooks"].values())
+    most = max(made_with.values(), default=0)
     here = effective_isa(cpu_description())
-    return LOWER_ISA.get(here, "") if here in made_with else ""
+    return LOWER_ISA.get(here, "") if most and made_with[here] == most else ""
 
 
 def smoke_seconds_per_iteration(smoke_seconds: float = 10) -> float:

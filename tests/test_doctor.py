@@ -175,6 +175,13 @@ def test_the_suite_takes_another_cpus_code_path(monkeypatch):
     monkeypatch.setattr(doctor, "cpu_description", lambda: "2-core AMD EPYC with AVX2 (no AVX-512)")
     assert doctor.other_cpu_isa(table("2-core AMD EPYC with AVX2 (no AVX-512)")) == "AVX"
     assert doctor.other_cpu_isa(table("2-core AMD EPYC with AVX-512")) == ""
+    # mixed: the kind that made most notebooks decides, so one re-executed notebook does not
+    mixed = {"machines": {}, "notebooks": {
+        f"0{i}_a": dict(seconds=1, cpu=cpu, date="d") for i, cpu in enumerate(
+            ["2-core AMD EPYC with AVX-512"] * 2 + ["2-core AMD EPYC with AVX2 (no AVX-512)"])}}
+    assert doctor.other_cpu_isa(mixed) == ""
+    monkeypatch.setattr(doctor, "cpu_description", lambda: "2-core Intel Xeon with AVX-512")
+    assert doctor.other_cpu_isa(mixed) == "AVX2"
     monkeypatch.setattr(doctor, "cpu_description",
                         lambda: "2-core AMD EPYC with AVX-512, oneDNN limited to AVX2")
     assert doctor.other_cpu_isa(table("2-core AMD EPYC with AVX2 (no AVX-512)")) == "AVX"

@@ -6,6 +6,7 @@ Everything runs at 64 px with a handful of iterations.
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -464,3 +465,31 @@ def test_a_mask_of_ones_is_the_plain_style_term(content, style):
 def test_style_blend_is_refused_with_the_new_name(content, style, style2):
     with pytest.raises(OptionError, match="use style_weights="):
         StyleObjective(content, [style, style2], style_blend=[7, 3])
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def test_tensorflows_false_retracing_alarm_about_our_step_is_dropped_and_others_still_show(objective):
+    # TensorFlow's own detector, fresh (each warns at most twice per process), fed 5 traces in a row:
+    # it warns in its own words, naming the function; the filter must drop it for our compiled step only.
+    from tensorflow.python.eager.polymorphic_function import polymorphic_function
+
+    handler = _Records()
+    tf.get_logger().addHandler(handler)
+    try:
+        for name in (repr(objective._value_and_grad), "<function learners_step at 0x1>"):
+            detector = polymorphic_function._FrequentTracingDetector()
+            for _ in range(polymorphic_function.FREQUENT_TRACING_WARNING_THRESHOLD):
+                detector.called_with_tracing(name, False)
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert "StyleObjective._value_and_grad" in repr(objective._value_and_grad)
+    assert len(handler.messages) == 1, handler.messages
+    assert "learners_step" in handler.messages[0] and "triggered tf.function retracing" in handler.messages[0]
