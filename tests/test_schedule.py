@@ -35,8 +35,9 @@ def test_too_small_a_budget_is_refused_before_any_work(monkeypatch):
 class _Clock:
     """A stand-in for ``time.perf_counter`` that moves only when the objective is evaluated."""
 
-    def __init__(self, seconds_per_evaluation: float):
+    def __init__(self, seconds_per_evaluation: float, final_size_seconds: float | None = None, size=None):
         self.now, self.step, self.evaluations = 1000.0, seconds_per_evaluation, 0
+        self.final_size_seconds, self.size = final_size_seconds, size
 
     def perf_counter(self) -> float:
         return self.now
@@ -48,9 +49,11 @@ class _Clock:
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, **kwargs)
                 compiled = self.value_and_grad
+                final = clock.final_size_seconds is not None and max(self.content.shape[:2]) == clock.size
+                step = clock.final_size_seconds if final else clock.step
 
                 def timed(image):
-                    clock.now += clock.step
+                    clock.now += step
                     clock.evaluations += 1
                     return compiled(image)
 
@@ -74,6 +77,20 @@ def test_a_time_budget_is_kept(needs_weights, monkeypatch):
     assert result.stopped is None and result.iterations > 10 and clock.evaluations <= budget / 0.1
     assert {h["stage"] for h in result.history} == {0, 1}  # half size, then full size
     assert result.image.shape[1] == 128
+
+
+def test_a_last_stage_with_time_for_one_iteration_stops_after_it(needs_weights, monkeypatch):
+    # 1 s per evaluation at the final size, 0.05 s at half size: after the coarse stage's 1.2 s, the
+    # final stage has time for about one iteration. Its first iteration is the only measure of
+    # the next one's time, so the run must stop there rather than start a second and overrun.
+    clock = _Clock(0.05, final_size_seconds=1.0, size=128)
+    monkeypatch.setattr(optimise, "StyleObjective", clock.objective(optimise.StyleObjective))
+    for module in (optimise, tracking):
+        monkeypatch.setattr(module, "time", clock)
+    result = nh.stylize("chelsea", "swirl", size=128, time_budget=4.0, progress=False)
+    final = [h for h in result.history if h["stage"] == 1]
+    assert len(final) == 1, final
+    assert result.seconds <= 4.0, result.seconds
 
 
 def test_progress_counts_work_so_its_estimate_holds_across_stages(needs_weights):
