@@ -21,7 +21,6 @@ and the default is 20 iterations (theirs: white noise, run to convergence).
 from __future__ import annotations
 
 import inspect
-import logging
 import math
 import time
 import warnings
@@ -66,24 +65,6 @@ ADAM_SEED_LR_RESCALED = dict(learning_rate=0.02, beta_1=0.99, epsilon=0.1)
 # then shrinks every step ~1000-fold (notebook 06 shows it); 1e-8 lets Adam take its
 # intended ~learning_rate steps.
 ADAM_DEFAULTS = dict(ADAM_SEED_LR_RESCALED, epsilon=1e-8)
-
-
-class _OneTracePerObjective(logging.Filter):
-    """Drops TensorFlow's "triggered tf.function retracing" warning about our own step, a false alarm.
-
-    Each :class:`StyleObjective` compiles its step once (its ``input_signature`` is fixed), but
-    TensorFlow counts the traces of one source function across all its instances.  A run of
-    many short stages (a time budget's stages on a slow CPU, several losses compared in one
-    notebook) then traces 5 of any 10 calls and prints the warning to the learner.  Warnings
-    about any other function, the learner's own included, still show.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        return not ("triggered tf.function retracing" in text and "StyleObjective._value_and_grad" in text)
-
-
-tf.get_logger().addFilter(_OneTracePerObjective())
 
 
 class StyleObjective:

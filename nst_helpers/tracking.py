@@ -7,6 +7,7 @@ to end a stage (time up, loss flat) or the whole run (callback, non-finite loss)
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -16,6 +17,25 @@ from .results import StepInfo, Stopped, StopReason
 from .settings import FLAT_WINDOW
 
 __all__ = ["Tracker"]
+
+
+class _OneTracePerObjective(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warning about our own step, a false alarm.
+
+    Each :class:`~nst_helpers.optimise.StyleObjective` compiles its step once (its
+    ``input_signature`` is fixed), but TensorFlow counts the traces of one source function
+    across all its instances.  A run of
+    many short stages (a time budget's stages on a slow CPU, several losses compared in one
+    notebook) then traces 5 of any 10 calls and prints the warning to the learner.  Warnings
+    about any other function, the learner's own included, still show.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not ("triggered tf.function retracing" in text and "StyleObjective._value_and_grad" in text)
+
+
+logging.getLogger("tensorflow").addFilter(_OneTracePerObjective())  # the logger tf.get_logger() returns
 
 
 class _TimeUp(Exception):
