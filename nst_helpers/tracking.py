@@ -24,10 +24,10 @@ class _OneTracePerObjective(logging.Filter):
 
     Each :class:`~nst_helpers.optimise.StyleObjective` compiles its step once (its
     ``input_signature`` is fixed), but TensorFlow counts the traces of one source function
-    across all its instances.  A run of
-    many short stages (a time budget's stages on a slow CPU, several losses compared in one
-    notebook) then traces 5 of any 10 calls and prints the warning to the learner.  Warnings
-    about any other function, the learner's own included, still show.
+    across all its instances.  A run of many short stages (a time budget's stages on a slow
+    CPU, several losses compared in one notebook) then traces 5 of any 10 calls and prints the
+    warning to the learner.  Warnings about any other function, the learner's own included,
+    still show.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
